@@ -1,0 +1,194 @@
+//! `PeerConfig`: everything a client needs to know before it starts, and its JSON form (what the C ABI
+//! and the C# wrapper hand over). The JSON is strict: unknown keys and wrong types are errors, so a
+//! typo in a game's config file fails loudly instead of silently using a default.
+
+use crate::error::{P2pError, Result};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// One STUN or TURN server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub credential: String,
+}
+
+/// Options of the Socket.IO connection to the signaling server.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct SocketOptions {
+    /// How long connecting (transport + namespace confirmation) may take.
+    pub connection_timeout_ms: u64,
+    /// Let the Socket.IO client reconnect after a drop. The group is not rejoined: a reconnected
+    /// socket has a new id, so the app still sees `Disconnected` and decides what to do.
+    pub reconnection: bool,
+}
+
+impl Default for SocketOptions {
+    fn default() -> Self {
+        SocketOptions { connection_timeout_ms: 5_000, reconnection: false }
+    }
+}
+
+/// Configuration of a [`crate::PeerClient`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PeerConfig {
+    /// `http(s)://host:port` of the signaling server.
+    pub signaling_url: String,
+    #[serde(default)]
+    pub socket: SocketOptions,
+    #[serde(default)]
+    pub ice_servers: Vec<IceServer>,
+    /// How long a client may take from `start_client` to Started before StartFailed.
+    #[serde(default = "default_p2p_timeout_ms")]
+    pub p2p_timeout_ms: u64,
+    /// How long a vanilla-ICE peer waits for candidate gathering before sending its SDP anyway.
+    #[serde(default = "default_vanilla_timeout_ms")]
+    pub vanilla_ice_timeout_ms: u64,
+    /// Offer trickle ICE to peers that support it (see docs/protocol.md).
+    #[serde(default = "default_true")]
+    pub trickle_ice: bool,
+    /// Local UDP addresses for ICE host candidates. `0.0.0.0:0` uses every non-loopback interface;
+    /// tests on a loopback-only host use `127.0.0.1:0`.
+    #[serde(default = "default_bind_addresses")]
+    pub bind_addresses: Vec<String>,
+}
+
+fn default_p2p_timeout_ms() -> u64 {
+    15_000
+}
+fn default_vanilla_timeout_ms() -> u64 {
+    5_000
+}
+fn default_true() -> bool {
+    true
+}
+fn default_bind_addresses() -> Vec<String> {
+    vec!["0.0.0.0:0".to_string()]
+}
+
+/// Longest config JSON accepted: far above any real config, low enough to refuse garbage early.
+pub const MAX_CONFIG_JSON_BYTES: usize = 64 * 1024;
+
+impl PeerConfig {
+    /// A config with defaults for everything but the signaling URL.
+    pub fn new(signaling_url: impl Into<String>) -> Self {
+        PeerConfig {
+            signaling_url: signaling_url.into(),
+            socket: SocketOptions::default(),
+            ice_servers: Vec::new(),
+            p2p_timeout_ms: default_p2p_timeout_ms(),
+            vanilla_ice_timeout_ms: default_vanilla_timeout_ms(),
+            trickle_ice: true,
+            bind_addresses: default_bind_addresses(),
+        }
+    }
+
+    /// Parses and validates the JSON form.
+    pub fn from_json(json: &str) -> Result<Self> {
+        if json.len() > MAX_CONFIG_JSON_BYTES {
+            return Err(P2pError::InvalidConfig(format!("config JSON is larger than {MAX_CONFIG_JSON_BYTES} bytes")));
+        }
+        let config: PeerConfig = serde_json::from_str(json).map_err(|e| P2pError::InvalidConfig(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values that serde cannot: URL scheme, timeouts, addresses.
+    pub fn validate(&self) -> Result<()> {
+        let url = self.signaling_url.trim();
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() <= "http://".len() {
+            return Err(P2pError::InvalidConfig(format!(
+                "signalingUrl must be an http:// or https:// URL, got {:?}",
+                self.signaling_url
+            )));
+        }
+        for (name, value) in [
+            ("p2pTimeoutMs", self.p2p_timeout_ms),
+            ("vanillaIceTimeoutMs", self.vanilla_ice_timeout_ms),
+            ("socket.connectionTimeoutMs", self.socket.connection_timeout_ms),
+        ] {
+            if value == 0 || value > 3_600_000 {
+                return Err(P2pError::InvalidConfig(format!("{name} must be between 1 and 3600000, got {value}")));
+            }
+        }
+        for server in &self.ice_servers {
+            if server.urls.is_empty() {
+                return Err(P2pError::InvalidConfig("an ICE server needs at least one url".into()));
+            }
+            for url in &server.urls {
+                if !(url.starts_with("stun:") || url.starts_with("stuns:") || url.starts_with("turn:") || url.starts_with("turns:")) {
+                    return Err(P2pError::InvalidConfig(format!("ICE server url must start with stun:, stuns:, turn: or turns:, got {url:?}")));
+                }
+            }
+        }
+        if self.bind_addresses.is_empty() {
+            return Err(P2pError::InvalidConfig("bindAddresses must not be empty".into()));
+        }
+        for addr in &self.bind_addresses {
+            addr.parse::<std::net::SocketAddr>()
+                .map_err(|_| P2pError::InvalidConfig(format!("bindAddresses entry {addr:?} is not IP:PORT")))?;
+        }
+        Ok(())
+    }
+
+    pub fn p2p_timeout(&self) -> Duration {
+        Duration::from_millis(self.p2p_timeout_ms)
+    }
+    pub fn vanilla_ice_timeout(&self) -> Duration {
+        Duration::from_millis(self.vanilla_ice_timeout_ms)
+    }
+    pub fn connection_timeout(&self) -> Duration {
+        Duration::from_millis(self.socket.connection_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_json_gets_defaults() {
+        let c = PeerConfig::from_json(r#"{"signalingUrl":"http://127.0.0.1:3010"}"#).unwrap();
+        assert_eq!(c.p2p_timeout_ms, 15_000);
+        assert_eq!(c.vanilla_ice_timeout_ms, 5_000);
+        assert!(c.trickle_ice);
+        assert_eq!(c.socket.connection_timeout_ms, 5_000);
+    }
+
+    #[test]
+    fn full_json_is_read() {
+        let c = PeerConfig::from_json(
+            r#"{"signalingUrl":"http://a:1","iceServers":[{"urls":["stun:x:3478"],"username":"u","credential":"c"}],
+                "p2pTimeoutMs":1000,"vanillaIceTimeoutMs":200,"trickleIce":false,
+                "socket":{"connectionTimeoutMs":700,"reconnection":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.ice_servers[0].username, "u");
+        assert!(!c.trickle_ice);
+        assert!(c.socket.reconnection);
+        assert_eq!(c.connection_timeout(), Duration::from_millis(700));
+    }
+
+    #[test]
+    fn unknown_keys_wrong_types_and_bad_values_are_errors() {
+        for bad in [
+            r#"{"signalingUrl":"http://a:1","bogus":1}"#,
+            r#"{"signalingUrl":"http://a:1","p2pTimeoutMs":"10"}"#,
+            r#"{"signalingUrl":"http://a:1","socket":{"nope":true}}"#,
+            r#"{"p2pTimeoutMs":10}"#,
+            r#"{"signalingUrl":"ftp://a"}"#,
+            r#"{"signalingUrl":"http://a:1","p2pTimeoutMs":0}"#,
+            r#"{"signalingUrl":"http://a:1","iceServers":[{"urls":["http://x"]}]}"#,
+            r#"{"signalingUrl":"http://a:1","bindAddresses":["nope"]}"#,
+            "not json",
+        ] {
+            assert!(matches!(PeerConfig::from_json(bad), Err(P2pError::InvalidConfig(_))), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The group: who offers to whom, trickle or vanilla ICE, when the session counts as started, and the
+//! orderly teardown. `state` holds the decisions as plain code; `peer` runs one remote peer; `session`
+//! routes signaling messages to peers.
+
+pub mod hooks;
+mod peer;
+mod session;
+pub mod state;
+
+pub use hooks::Hooks;
+pub use session::Session;

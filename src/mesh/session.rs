@@ -1,0 +1,253 @@
+//! One signaling connection and the group built over it. A single task (the session actor) owns the
+//! routing table, so signaling messages are handled strictly in arrival order and no lock is held
+//! across network I/O. Peers run in their own tasks (see `peer`).
+
+use super::peer::{self, PeerContext, PeerInput, PeerLink, Side};
+use super::state::StartGate;
+use super::Hooks;
+use crate::config::PeerConfig;
+use crate::error::Result;
+use crate::events::{Event, EventHub};
+use crate::protocol::{kind, Message};
+use crate::signaling::{Inbound, Signaling};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// How long stop waits for peers to close before cutting them off.
+const PEER_CLOSE_GRACE: Duration = Duration::from_secs(3);
+
+/// Inputs of the session actor.
+#[derive(Debug)]
+pub enum SessionInput {
+    Inbound(Inbound),
+    PeerConnected(String),
+    PeerClosed(String),
+    BecomeHost,
+    Join { host_id: String, started: oneshot::Sender<()> },
+    Stop(oneshot::Sender<()>),
+}
+
+/// A live signaling connection with its group state.
+pub struct Session {
+    signaling: Arc<Signaling>,
+    inputs: mpsc::UnboundedSender<SessionInput>,
+    task: parking_lot::Mutex<Option<JoinHandle<()>>>,
+    dropped: Arc<AtomicBool>,
+}
+
+impl Session {
+    /// Connects to the signaling server and starts the session actor.
+    pub async fn connect(config: Arc<PeerConfig>, hooks: Arc<Hooks>, events: Arc<EventHub>) -> Result<Session> {
+        let (inbound_tx, mut inbound_rx) = mpsc::unbounded_channel();
+        let signaling = Arc::new(Signaling::connect(&config, inbound_tx).await?);
+        let (inputs, rx) = mpsc::unbounded_channel();
+        // Forward signaling pushes into the actor's single queue.
+        let forward = inputs.clone();
+        let forwarder = tokio::spawn(async move {
+            while let Some(inbound) = inbound_rx.recv().await {
+                if forward.send(SessionInput::Inbound(inbound)).is_err() {
+                    break;
+                }
+            }
+        });
+        let dropped = Arc::new(AtomicBool::new(false));
+        let ctx = Arc::new(PeerContext { config, signaling: signaling.clone(), hooks, events, session: inputs.clone() });
+        let actor = Actor {
+            ctx,
+            peers: HashMap::new(),
+            is_host: false,
+            gate: None,
+            started: None,
+            dropped: dropped.clone(),
+        };
+        let task = tokio::spawn(async move {
+            actor.run(rx).await;
+            forwarder.abort();
+        });
+        Ok(Session { signaling, inputs, task: parking_lot::Mutex::new(Some(task)), dropped })
+    }
+
+    pub fn signaling(&self) -> &Arc<Signaling> {
+        &self.signaling
+    }
+
+    /// Whether the signaling connection dropped.
+    pub fn is_dropped(&self) -> bool {
+        self.dropped.load(Ordering::SeqCst)
+    }
+
+    pub fn become_host(&self) {
+        let _ = self.inputs.send(SessionInput::BecomeHost);
+    }
+
+    /// Sends `join` to the host; the receiver fires when the session counts as started.
+    pub fn join(&self, host_id: &str) -> oneshot::Receiver<()> {
+        let (started, rx) = oneshot::channel();
+        let _ = self.inputs.send(SessionInput::Join { host_id: host_id.to_string(), started });
+        rx
+    }
+
+    /// Says bye to every peer, closes every connection, disconnects and waits for all tasks to end.
+    pub async fn stop(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.inputs.send(SessionInput::Stop(ack)).is_ok() {
+            let _ = done.await;
+        }
+        let task = self.task.lock().take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
+struct Actor {
+    ctx: Arc<PeerContext>,
+    peers: HashMap<String, PeerLink>,
+    is_host: bool,
+    gate: Option<StartGate>,
+    started: Option<oneshot::Sender<()>>,
+    dropped: Arc<AtomicBool>,
+}
+
+impl Actor {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<SessionInput>) {
+        while let Some(input) = rx.recv().await {
+            match input {
+                SessionInput::Inbound(Inbound::Message(m)) => self.on_message(m).await,
+                SessionInput::Inbound(Inbound::UserDisconnected(id)) => self.close_peer(&id),
+                SessionInput::Inbound(Inbound::Dropped(reason)) => {
+                    self.dropped.store(true, Ordering::SeqCst);
+                    self.ctx.events.emit(Event::Disconnected(reason));
+                }
+                SessionInput::PeerConnected(id) => {
+                    if self.gate.as_mut().is_some_and(|g| g.on_connected(&id)) {
+                        self.fire_started();
+                    }
+                }
+                SessionInput::PeerClosed(id) => {
+                    if let Some(link) = self.peers.remove(&id) {
+                        drop(link.inputs);
+                    }
+                }
+                SessionInput::BecomeHost => self.is_host = true,
+                SessionInput::Join { host_id, started } => {
+                    self.gate = Some(StartGate::new(&host_id));
+                    self.started = Some(started);
+                    let join = Message::new(kind::JOIN, &host_id).with_trickle(self.ctx.config.trickle_ice);
+                    if let Err(e) = self.ctx.signaling.send(&join).await {
+                        tracing::warn!(error = %e, "cannot send join");
+                    }
+                }
+                SessionInput::Stop(ack) => {
+                    self.shutdown().await;
+                    let _ = ack.send(());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn fire_started(&mut self) {
+        self.ctx.events.emit(Event::Started(self.ctx.signaling.id().to_string()));
+        if let Some(started) = self.started.take() {
+            let _ = started.send(());
+        }
+    }
+
+    fn spawn_peer(&mut self, id: &str, side: Side) {
+        let link = peer::spawn(self.ctx.clone(), id.to_string(), side);
+        self.peers.insert(id.to_string(), link);
+    }
+
+    fn to_peer(&self, id: &str, input: PeerInput) {
+        match self.peers.get(id) {
+            Some(link) => {
+                let _ = link.inputs.send(input);
+            }
+            None => tracing::debug!(peer = id, ?input, "dropping input for an unknown peer"),
+        }
+    }
+
+    fn close_peer(&self, id: &str) {
+        self.to_peer(id, PeerInput::Close { send_bye: false });
+    }
+
+    async fn on_message(&mut self, m: Message) {
+        let Some(from) = m.from.clone() else {
+            tracing::debug!(?m, "message without a sender");
+            return;
+        };
+        let own_id = self.ctx.signaling.id();
+        if !own_id.is_empty() && from == own_id {
+            return;
+        }
+        match m.kind.as_str() {
+            kind::JOIN => {
+                if !self.is_host || self.peers.contains_key(&from) {
+                    return;
+                }
+                let trickle = m.trickle();
+                self.spawn_peer(&from, Side::Offerer { remote_trickles: trickle });
+                let members: Vec<String> = self.peers.keys().filter(|id| **id != from).cloned().collect();
+                for member in members {
+                    let mut call_me = Message::new(kind::CALL_ME, &member).with_trickle(trickle);
+                    call_me.me = Some(from.clone());
+                    if let Err(e) = self.ctx.signaling.send(&call_me).await {
+                        tracing::warn!(error = %e, "cannot send call me");
+                    }
+                }
+            }
+            kind::CALL_ME => {
+                let Some(me) = m.me.clone() else { return };
+                if me.is_empty() || self.peers.contains_key(&me) || (!own_id.is_empty() && me == own_id) {
+                    return;
+                }
+                self.spawn_peer(&me, Side::Offerer { remote_trickles: m.trickle() });
+            }
+            kind::OFFER => {
+                let Some(sdp) = m.sdp.clone() else { return };
+                if !self.peers.contains_key(&from) {
+                    self.spawn_peer(&from, Side::Answerer);
+                }
+                self.to_peer(&from, PeerInput::Offer { sdp, trickle: m.trickle() });
+            }
+            kind::ANSWER => {
+                if let Some(sdp) = m.sdp.clone() {
+                    self.to_peer(&from, PeerInput::Answer { sdp });
+                }
+            }
+            kind::CANDIDATE => {
+                if let Some(ice) = m.ice.clone() {
+                    self.to_peer(&from, PeerInput::Candidate(ice));
+                }
+            }
+            kind::DONE => {
+                if self.gate.as_mut().is_some_and(|g| g.on_done(&from)) {
+                    self.fire_started();
+                }
+            }
+            kind::BYE => self.close_peer(&from),
+            other => tracing::debug!(kind = other, "ignoring an unknown message type"),
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        let send_bye = !self.dropped.load(Ordering::SeqCst);
+        let links: Vec<PeerLink> = self.peers.drain().map(|(_, link)| link).collect();
+        for link in &links {
+            let _ = link.inputs.send(PeerInput::Close { send_bye });
+        }
+        for link in links {
+            let abort = link.task.abort_handle();
+            if tokio::time::timeout(PEER_CLOSE_GRACE, link.task).await.is_err() {
+                tracing::warn!("a peer did not close in time; aborting it");
+                abort.abort();
+            }
+        }
+        self.ctx.signaling.disconnect().await;
+    }
+}

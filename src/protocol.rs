@@ -1,0 +1,123 @@
+//! The signaling vocabulary (docs/protocol.md): message types, the `message` envelope and the acks.
+//! Plain serde types with no I/O, shared by the signaling seam and the mesh.
+
+use serde::{Deserialize, Serialize};
+
+/// `message.type` values.
+pub mod kind {
+    pub const JOIN: &str = "join";
+    pub const OFFER: &str = "offer";
+    pub const ANSWER: &str = "answer";
+    pub const DONE: &str = "done";
+    pub const CALL_ME: &str = "call me";
+    pub const CANDIDATE: &str = "candidate";
+    pub const BYE: &str = "bye";
+}
+
+/// Socket.IO event names.
+pub mod event {
+    pub const CREATE_HOST: &str = "create host";
+    pub const LIST_HOSTS: &str = "list hosts";
+    pub const MESSAGE: &str = "message";
+    pub const USER_DISCONNECTED: &str = "user disconnected";
+    pub const WHOAMI: &str = "whoami";
+}
+
+/// One trickled ICE candidate, in the browser's `RTCIceCandidateInit` shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ice {
+    pub candidate: String,
+    #[serde(rename = "sdpMid", default, skip_serializing_if = "Option::is_none")]
+    pub sdp_mid: Option<String>,
+    #[serde(rename = "sdpMLineIndex", default, skip_serializing_if = "Option::is_none")]
+    pub sdp_mline_index: Option<u16>,
+}
+
+/// The body of a `message` event. Fields not used by a type are omitted on the wire, which keeps
+/// what we send byte-compatible with what Extreal clients expect.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ice: Option<Ice>,
+    /// Our capability flag (docs/protocol.md, "Trickle or vanilla ICE").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trickle: Option<bool>,
+}
+
+impl Message {
+    /// A message of `kind` addressed to `to`.
+    pub fn new(kind: &str, to: &str) -> Self {
+        Message { kind: kind.to_string(), to: Some(to.to_string()), ..Default::default() }
+    }
+
+    /// Sets the trickle flag only when it is true, so a vanilla peer sends exactly what Extreal sends.
+    pub fn with_trickle(mut self, trickle: bool) -> Self {
+        self.trickle = trickle.then_some(true);
+        self
+    }
+
+    pub fn trickle(&self) -> bool {
+        self.trickle == Some(true)
+    }
+}
+
+/// A group as `list hosts` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    pub id: String,
+    pub name: String,
+}
+
+/// The ack of `create host`, `list hosts` and `whoami`: a status plus optional fields.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Ack {
+    pub status: i64,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub hosts: Option<Vec<Host>>,
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// The body of `user disconnected`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserDisconnected {
+    pub id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vanilla_messages_carry_no_extra_fields() {
+        let m = Message::new(kind::JOIN, "h").with_trickle(false);
+        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"type":"join","to":"h"}"#);
+        let m = Message::new(kind::JOIN, "h").with_trickle(true);
+        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"type":"join","to":"h","trickle":true}"#);
+    }
+
+    #[test]
+    fn extreal_shaped_messages_parse() {
+        let m: Message = serde_json::from_str(r#"{"type":"call me","to":"a","from":"h","me":"n"}"#).unwrap();
+        assert_eq!(m.kind, kind::CALL_ME);
+        assert_eq!(m.me.as_deref(), Some("n"));
+        assert!(!m.trickle());
+        let m: Message = serde_json::from_str(
+            r#"{"type":"candidate","from":"x","ice":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5 typ host","sdpMid":"0","sdpMLineIndex":0},"extra":[1]}"#,
+        )
+        .unwrap();
+        assert_eq!(m.ice.unwrap().sdp_mline_index, Some(0));
+    }
+}

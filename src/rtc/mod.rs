@@ -1,0 +1,9 @@
+//! The seam over webrtc-rs: every use of the `webrtc` crate sits in this module, so the mesh and the
+//! FFI speak only our small types. `webrtc` 0.21 is young; if it has to be swapped or patched, this
+//! is the only place that changes.
+
+mod data_channel;
+mod peer_connection;
+
+pub use data_channel::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState};
+pub use peer_connection::{build, IceState, PcEvent, PeerConnection};

@@ -1,0 +1,194 @@
+//! Our peer connection: builds a webrtc-rs connection whose events flow into a channel that the
+//! owning mesh task consumes, and keeps remote data channels until the app asks for them.
+
+use super::data_channel::{DataChannel, DataChannelInit};
+use crate::config::PeerConfig;
+use crate::error::{P2pError, Result};
+use crate::protocol::Ice;
+use parking_lot::Mutex;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use webrtc::data_channel::DataChannel as RtcDataChannel;
+use webrtc::peer_connection::{
+    PeerConnection as RtcPeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceCandidateInit, RTCIceConnectionState, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionIceEvent,
+    RTCSessionDescription,
+};
+
+/// ICE connection state, as the mesh needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IceState {
+    New,
+    Checking,
+    Connected,
+    Completed,
+    Disconnected,
+    Failed,
+    Closed,
+}
+
+/// What a connection reports to its owner.
+#[derive(Debug)]
+pub enum PcEvent {
+    LocalCandidate(Ice),
+    GatheringComplete,
+    IceState(IceState),
+}
+
+type RemoteChannelCallback = Arc<dyn Fn(Arc<DataChannel>) + Send + Sync>;
+
+/// Remote-created channels wait here until the app registers a callback, so none is lost between
+/// the connection's creation and the app's `on_data_channel`.
+#[derive(Default)]
+struct RemoteChannels {
+    pending: Vec<Arc<DataChannel>>,
+    callback: Option<RemoteChannelCallback>,
+}
+
+/// One RTCPeerConnection to one remote peer.
+pub struct PeerConnection {
+    inner: Arc<dyn RtcPeerConnection>,
+    remote: Arc<Mutex<RemoteChannels>>,
+}
+
+fn rtc_err(e: impl std::fmt::Display) -> P2pError {
+    P2pError::Rtc(e.to_string())
+}
+
+struct Handler {
+    events: mpsc::UnboundedSender<PcEvent>,
+    remote: Arc<Mutex<RemoteChannels>>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        if let Ok(init) = event.candidate.to_json() {
+            let ice = Ice { candidate: init.candidate, sdp_mid: init.sdp_mid, sdp_mline_index: init.sdp_mline_index };
+            let _ = self.events.send(PcEvent::LocalCandidate(ice));
+        }
+    }
+
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.events.send(PcEvent::GatheringComplete);
+        }
+    }
+
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        let state = match state {
+            RTCIceConnectionState::Checking => IceState::Checking,
+            RTCIceConnectionState::Connected => IceState::Connected,
+            RTCIceConnectionState::Completed => IceState::Completed,
+            RTCIceConnectionState::Disconnected => IceState::Disconnected,
+            RTCIceConnectionState::Failed => IceState::Failed,
+            RTCIceConnectionState::Closed => IceState::Closed,
+            _ => IceState::New,
+        };
+        let _ = self.events.send(PcEvent::IceState(state));
+    }
+
+    async fn on_data_channel(&self, dc: Arc<dyn RtcDataChannel>) {
+        let dc = Arc::new(DataChannel::wrap(dc).await);
+        let callback = {
+            let mut remote = self.remote.lock();
+            match remote.callback.clone() {
+                Some(cb) => cb,
+                None => {
+                    remote.pending.push(dc);
+                    return;
+                }
+            }
+        };
+        callback(dc);
+    }
+}
+
+/// Builds a connection from the config; its events go to `events`.
+pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) -> Result<PeerConnection> {
+    let ice_servers = config
+        .ice_servers
+        .iter()
+        .map(|s| RTCIceServer { urls: s.urls.clone(), username: s.username.clone(), credential: s.credential.clone() })
+        .collect();
+    let remote = Arc::new(Mutex::new(RemoteChannels::default()));
+    let handler = Arc::new(Handler { events, remote: remote.clone() });
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
+        .with_handler(handler)
+        .with_udp_addrs(config.bind_addresses.clone())
+        .build()
+        .await
+        .map_err(rtc_err)?;
+    Ok(PeerConnection { inner: Arc::new(pc), remote })
+}
+
+impl PeerConnection {
+    /// Creates a data channel. Channels made before the offer are part of it.
+    pub async fn create_data_channel(&self, label: &str, init: &DataChannelInit) -> Result<Arc<DataChannel>> {
+        if label.len() > 65_535 {
+            return Err(P2pError::InvalidArgument("label is longer than 65535 bytes".into()));
+        }
+        let dc = self.inner.create_data_channel(label, Some(init.to_rtc()?)).await.map_err(rtc_err)?;
+        Ok(Arc::new(DataChannel::wrap(dc).await))
+    }
+
+    /// Calls `callback` for every channel the remote side creates, including those that arrived
+    /// before this call. Replaces an earlier callback.
+    pub fn on_data_channel(&self, callback: impl Fn(Arc<DataChannel>) + Send + Sync + 'static) {
+        let callback: RemoteChannelCallback = Arc::new(callback);
+        let pending = {
+            let mut remote = self.remote.lock();
+            remote.callback = Some(callback.clone());
+            std::mem::take(&mut remote.pending)
+        };
+        for dc in pending {
+            callback(dc);
+        }
+    }
+
+    /// The underlying webrtc-rs connection, for what this seam does not cover (media tracks, stats).
+    pub fn raw(&self) -> &Arc<dyn RtcPeerConnection> {
+        &self.inner
+    }
+
+    pub(crate) async fn create_offer(&self) -> Result<()> {
+        let offer = self.inner.create_offer(None).await.map_err(rtc_err)?;
+        self.inner.set_local_description(offer).await.map_err(rtc_err)
+    }
+
+    pub(crate) async fn create_answer(&self) -> Result<()> {
+        let answer = self.inner.create_answer(None).await.map_err(rtc_err)?;
+        self.inner.set_local_description(answer).await.map_err(rtc_err)
+    }
+
+    /// The local SDP as it stands (with the candidates gathered so far).
+    pub(crate) async fn local_sdp(&self) -> Result<String> {
+        self.inner
+            .local_description()
+            .await
+            .map(|d| d.sdp)
+            .ok_or_else(|| P2pError::Rtc("no local description".into()))
+    }
+
+    pub(crate) async fn set_remote(&self, is_offer: bool, sdp: String) -> Result<()> {
+        let desc = if is_offer { RTCSessionDescription::offer(sdp) } else { RTCSessionDescription::answer(sdp) }.map_err(rtc_err)?;
+        self.inner.set_remote_description(desc).await.map_err(rtc_err)
+    }
+
+    pub(crate) async fn add_candidate(&self, ice: Ice) -> Result<()> {
+        let init = RTCIceCandidateInit {
+            candidate: ice.candidate,
+            sdp_mid: ice.sdp_mid,
+            sdp_mline_index: ice.sdp_mline_index,
+            ..Default::default()
+        };
+        self.inner.add_ice_candidate(init).await.map_err(rtc_err)
+    }
+
+    pub(crate) async fn close(&self) {
+        if let Err(e) = self.inner.close().await {
+            tracing::debug!(error = %e, "closing a peer connection");
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! A thin seam over `rust_socketio` (async): connect and wait for the namespace confirmation, typed
+//! requests with acks, and inbound events as a channel. rust_socketio is unmaintained, so nothing
+//! outside this file names it; replacing it touches only this file.
+
+use crate::config::PeerConfig;
+use crate::error::{P2pError, Result};
+use crate::protocol::{event, Ack, Host, Message, UserDisconnected};
+use futures_util::FutureExt;
+use parking_lot::Mutex;
+use rust_socketio::asynchronous::{Client, ClientBuilder};
+use rust_socketio::{Event as SioEvent, Payload};
+use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// How long a request waits for its ack.
+const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the server pushes to us.
+#[derive(Debug)]
+pub enum Inbound {
+    Message(Message),
+    UserDisconnected(String),
+    /// The connection to the server is gone (server closed it, or the transport failed).
+    Dropped(String),
+}
+
+/// A connected signaling socket.
+pub struct Signaling {
+    client: Client,
+    id: String,
+    /// Set once we disconnect on purpose, so the drop that follows is not reported.
+    closing: Arc<AtomicBool>,
+}
+
+/// The first JSON value of a payload.
+fn first_value(payload: Payload) -> Option<Value> {
+    match payload {
+        Payload::Text(mut values) if !values.is_empty() => Some(values.swap_remove(0)),
+        #[allow(deprecated)]
+        Payload::String(s) => serde_json::from_str(&s).ok(),
+        _ => None,
+    }
+}
+
+impl Signaling {
+    /// Connects, waits until the server confirms the namespace (an emit before that is silently
+    /// dropped by rust_socketio), and learns our socket id.
+    pub async fn connect(config: &PeerConfig, inbound: mpsc::UnboundedSender<Inbound>) -> Result<Signaling> {
+        let (connected_tx, connected_rx) = oneshot::channel::<()>();
+        let connected_tx = Arc::new(Mutex::new(Some(connected_tx)));
+        let closing = Arc::new(AtomicBool::new(false));
+        let dropped = Arc::new(AtomicBool::new(false));
+
+        let on_message = {
+            let inbound = inbound.clone();
+            move |payload: Payload, _: Client| {
+                let inbound = inbound.clone();
+                async move {
+                    match first_value(payload).map(serde_json::from_value::<Message>) {
+                        Some(Ok(message)) => {
+                            let _ = inbound.send(Inbound::Message(message));
+                        }
+                        other => tracing::warn!(?other, "ignoring a malformed message"),
+                    }
+                }
+                .boxed()
+            }
+        };
+        let on_user_disconnected = {
+            let inbound = inbound.clone();
+            move |payload: Payload, _: Client| {
+                let inbound = inbound.clone();
+                async move {
+                    if let Some(Ok(ud)) = first_value(payload).map(serde_json::from_value::<UserDisconnected>) {
+                        let _ = inbound.send(Inbound::UserDisconnected(ud.id));
+                    }
+                }
+                .boxed()
+            }
+        };
+        // A drop shows up as a Socket.IO disconnect packet (server closed us) or as a transport
+        // error (server gone). Report the first one only, and none after our own disconnect.
+        let report_drop = {
+            let inbound = inbound.clone();
+            let closing = closing.clone();
+            let dropped = dropped.clone();
+            move |reason: String| {
+                if !closing.load(Ordering::SeqCst) && !dropped.swap(true, Ordering::SeqCst) {
+                    let _ = inbound.send(Inbound::Dropped(reason));
+                }
+            }
+        };
+        let on_close = {
+            let report_drop = report_drop.clone();
+            move |_: Payload, _: Client| {
+                report_drop("io server disconnect".to_string());
+                async {}.boxed()
+            }
+        };
+        let on_error = {
+            let report_drop = report_drop.clone();
+            let connected_tx = connected_tx.clone();
+            move |payload: Payload, _: Client| {
+                let text = match &payload {
+                    Payload::Text(v) => v.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" "),
+                    _ => String::new(),
+                };
+                // Errors before the namespace is confirmed are connect failures, handled by connect().
+                if connected_tx.lock().is_none() && is_transport_error(&text) {
+                    report_drop(format!("transport error: {text}"));
+                } else {
+                    tracing::debug!(%text, "socket.io error");
+                }
+                async {}.boxed()
+            }
+        };
+        let on_connect = {
+            let connected_tx = connected_tx.clone();
+            move |_: Payload, _: Client| {
+                if let Some(tx) = connected_tx.lock().take() {
+                    let _ = tx.send(());
+                }
+                async {}.boxed()
+            }
+        };
+
+        let builder = ClientBuilder::new(config.signaling_url.trim())
+            .reconnect(config.socket.reconnection)
+            .reconnect_on_disconnect(false)
+            .on(SioEvent::Connect, on_connect)
+            .on(event::MESSAGE, on_message)
+            .on(event::USER_DISCONNECTED, on_user_disconnected)
+            .on(SioEvent::Close, on_close)
+            .on(SioEvent::Error, on_error);
+
+        let deadline = tokio::time::Instant::now() + config.connection_timeout();
+        let client = match tokio::time::timeout_at(deadline, builder.connect()).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => return Err(P2pError::ConnectFailed(e.to_string())),
+            Err(_) => return Err(P2pError::ConnectFailed("connection timed out".into())),
+        };
+        if tokio::time::timeout_at(deadline, connected_rx).await.map(|r| r.is_err()).unwrap_or(true) {
+            closing.store(true, Ordering::SeqCst);
+            let _ = client.disconnect().await;
+            return Err(P2pError::ConnectFailed("the server did not confirm the connection in time".into()));
+        }
+        let mut signaling = Signaling { client, id: String::new(), closing };
+        // Servers without `whoami` (the original Extreal server) leave the id empty; nothing in the
+        // protocol needs our own id, only the app's display of it.
+        if let Ok(ack) = signaling.request(event::WHOAMI, Payload::Text(vec![])).await {
+            signaling.id = ack.id.unwrap_or_default();
+        }
+        Ok(signaling)
+    }
+
+    /// Our socket id as the server and the other peers know it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Emits `event` with an ack and waits for it.
+    async fn request(&self, name: &str, payload: Payload) -> Result<Ack> {
+        let (tx, rx) = oneshot::channel::<Option<Value>>();
+        let tx = Arc::new(Mutex::new(Some(tx)));
+        let callback = move |payload: Payload, _: Client| {
+            if let Some(tx) = tx.lock().take() {
+                let _ = tx.send(first_value(payload));
+            }
+            async {}.boxed()
+        };
+        self.client
+            .emit_with_ack(name, payload, ACK_TIMEOUT, callback)
+            .await
+            .map_err(|e| P2pError::Closed(format!("cannot send {name:?}: {e}")))?;
+        let value = tokio::time::timeout(ACK_TIMEOUT, rx)
+            .await
+            .map_err(|_| P2pError::Timeout(format!("no answer to {name:?}")))?
+            .map_err(|_| P2pError::Closed(format!("no answer to {name:?}")))?
+            .ok_or_else(|| P2pError::Rejected { status: 0, message: format!("empty answer to {name:?}") })?;
+        serde_json::from_value::<Ack>(value)
+            .map_err(|e| P2pError::Rejected { status: 0, message: format!("malformed answer to {name:?}: {e}") })
+    }
+
+    /// `create host`: 200 makes us the host of a new group, 409 means the name is taken.
+    pub async fn create_host(&self, name: &str) -> Result<()> {
+        let ack = self.request(event::CREATE_HOST, Payload::Text(vec![Value::String(name.to_string())])).await?;
+        match ack.status {
+            200 => Ok(()),
+            409 => Err(P2pError::HostExists(name.to_string())),
+            status => Err(P2pError::Rejected { status, message: ack.message.unwrap_or_default() }),
+        }
+    }
+
+    /// `list hosts`.
+    pub async fn list_hosts(&self) -> Result<Vec<Host>> {
+        let ack = self.request(event::LIST_HOSTS, Payload::Text(vec![])).await?;
+        match ack.status {
+            200 => Ok(ack.hosts.unwrap_or_default()),
+            status => Err(P2pError::Rejected { status, message: ack.message.unwrap_or_default() }),
+        }
+    }
+
+    /// Sends a `message` (no ack, like Extreal clients: order is what matters, and the server
+    /// reports a rejection as an `error` event).
+    pub async fn send(&self, message: &Message) -> Result<()> {
+        let value = serde_json::to_value(message).map_err(|e| P2pError::InvalidArgument(e.to_string()))?;
+        self.client
+            .emit(event::MESSAGE, Payload::Text(vec![value]))
+            .await
+            .map_err(|e| P2pError::Closed(format!("cannot send message: {e}")))
+    }
+
+    /// Disconnects on purpose; no `Dropped` is reported for it.
+    pub async fn disconnect(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.client.disconnect()).await;
+    }
+}
+
+/// rust_socketio reports both transport failures and per-packet parse problems as errors; only the
+/// former mean the connection is gone.
+fn is_transport_error(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    ["connection", "transport", "websocket", "reset", "closed", "incomplete", "eof", "heartbeat", "ping", "http", "refused", "broken pipe"]
+        .iter()
+        .any(|k| t.contains(k))
+}

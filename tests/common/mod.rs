@@ -1,0 +1,190 @@
+//! Test harness shared by the Rust integration tests: a real signaling server process on 127.0.0.1,
+//! configs for loopback WebRTC, and a chat helper that wires data channels through the pc hooks.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use webrtc_p2p::{DataChannel, DataChannelEvent, Event, Events, PeerClient, PeerConfig};
+
+/// Where the signaling server binary is: `P2P_SIGNALING_BIN`, else the workspace target dir (built
+/// on demand, so `cargo test` alone works).
+pub fn server_bin() -> PathBuf {
+    if let Ok(bin) = std::env::var("P2P_SIGNALING_BIN") {
+        return PathBuf::from(bin);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
+    let bin = target.join("debug").join("p2p-signaling");
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "p2p-signaling"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo build p2p-signaling");
+        assert!(status.success(), "building the signaling server failed");
+    });
+    bin
+}
+
+/// A signaling server process; killed on drop.
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    pub fn start_with(args: &[&str]) -> Server {
+        let mut child = Command::new(server_bin())
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn p2p-signaling");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines.next().expect("server exited before listening").expect("read server stdout");
+            if let Some(url) = line.strip_prefix("p2p-signaling listening on ") {
+                break url.trim().to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, url }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A config for loopback tests: host candidates on 127.0.0.1 only, short timeouts.
+pub fn config(url: &str) -> PeerConfig {
+    let mut c = PeerConfig::new(url);
+    c.bind_addresses = vec!["127.0.0.1:0".into()];
+    c.p2p_timeout_ms = 20_000;
+    c.vanilla_ice_timeout_ms = 2_000;
+    c.socket.connection_timeout_ms = 3_000;
+    c
+}
+
+/// Waits for the first event matching `pred`, failing the test after `secs`.
+pub async fn wait_for(events: &mut Events, secs: u64, pred: impl Fn(&Event) -> bool) -> Event {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(e)) if pred(&e) => return e,
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("event stream ended"),
+            Err(_) => panic!("timed out waiting for an event"),
+        }
+    }
+}
+
+/// Data channels labelled "chat" made in the pc-create hook (offerer creates, answerer receives),
+/// exactly as the seed's NativeDataChannelClient does.
+pub struct Chat {
+    pub open: Arc<parking_lot::Mutex<HashMap<String, Arc<DataChannel>>>>,
+    pub received: mpsc::UnboundedReceiver<(String, Vec<u8>, bool)>,
+    pub closed_hooks: Arc<parking_lot::Mutex<Vec<String>>>,
+}
+
+pub fn attach_chat(client: &PeerClient) -> Chat {
+    let open: Arc<parking_lot::Mutex<HashMap<String, Arc<DataChannel>>>> = Default::default();
+    let closed_hooks: Arc<parking_lot::Mutex<Vec<String>>> = Default::default();
+    let (tx, received) = mpsc::unbounded_channel();
+    let handle = {
+        let open = open.clone();
+        move |peer: String, dc: Arc<DataChannel>| {
+            if dc.label() != "chat" {
+                return;
+            }
+            let open = open.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                while let Some(event) = dc.next_event().await {
+                    match event {
+                        DataChannelEvent::Open => {
+                            open.lock().insert(peer.clone(), dc.clone());
+                        }
+                        DataChannelEvent::Message { data, is_text } => {
+                            let _ = tx.send((peer.clone(), data, is_text));
+                        }
+                        DataChannelEvent::Close => break,
+                        _ => {}
+                    }
+                }
+                open.lock().remove(&peer);
+            });
+        }
+    };
+    client.add_pc_create_hook(move |peer, is_offer, pc| {
+        let handle = handle.clone();
+        async move {
+            if is_offer {
+                let dc = pc.create_data_channel("chat", &Default::default()).await.expect("create dc");
+                handle(peer, dc);
+            } else {
+                pc.on_data_channel(move |dc| handle(peer.clone(), dc));
+            }
+        }
+    });
+    let hooks = closed_hooks.clone();
+    client.add_pc_close_hook(move |peer| hooks.lock().push(peer.to_string()));
+    Chat { open, received, closed_hooks }
+}
+
+impl Chat {
+    /// Waits until channels to exactly `peers` are open.
+    pub async fn wait_open(&self, peers: &[String], secs: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            {
+                let open = self.open.lock();
+                if peers.iter().all(|p| open.contains_key(p)) {
+                    return;
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                let open: Vec<String> = self.open.lock().keys().cloned().collect();
+                panic!("channels to {peers:?} not open in time; open: {open:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn channel(&self, peer: &str) -> Arc<DataChannel> {
+        self.open.lock().get(peer).cloned().unwrap_or_else(|| panic!("no open channel to {peer}"))
+    }
+
+    /// Collects `n` messages, failing after `secs`.
+    pub async fn recv_n(&mut self, n: usize, secs: u64) -> Vec<(String, Vec<u8>, bool)> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        let mut out = Vec::new();
+        while out.len() < n {
+            match tokio::time::timeout_at(deadline, self.received.recv()).await {
+                Ok(Some(m)) => out.push(m),
+                _ => panic!("got {} of {n} messages: {out:?}", out.len()),
+            }
+        }
+        out
+    }
+}
