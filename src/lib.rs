@@ -23,3 +23,4 @@ pub use error::{P2pError, Result};
 pub use events::{Event, Events};
 pub use protocol::Host;
 pub use rtc::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState, PeerConnection};
+pub mod ffi;

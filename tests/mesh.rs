@@ -126,7 +126,7 @@ async fn a_client_leaves_and_the_rest_of_the_mesh_carries_on_then_the_host_stops
     let server = Server::start();
     let mut h = host(config(&server.url), "leave").await;
     let mut a = join(config(&server.url), &h.id).await;
-    let mut b = join(config(&server.url), &h.id).await;
+    let b = join(config(&server.url), &h.id).await;
     let ids = [h.id.clone(), a.id.clone(), b.id.clone()];
     h.chat.wait_open(&ids[1..], 20).await;
     a.chat.wait_open(&[ids[0].clone(), ids[2].clone()], 20).await;

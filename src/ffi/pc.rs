@@ -1,0 +1,104 @@
+//! `p2p_pc_*`: data channels on a peer connection, local and remote.
+
+use super::client::UserData;
+use super::dc::FfiDataChannel;
+use super::error::{guard, FfiError};
+use super::gate::{invoke, CallbackGate};
+use super::handles::{self, Object};
+use super::runtime;
+use super::strings::arg;
+use super::types::*;
+use crate::rtc::{DataChannelInit, PeerConnection};
+use parking_lot::Mutex;
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Bound of the blocking `p2p_pc_create_data_channel`.
+const CREATE_WAIT: Duration = Duration::from_secs(5);
+
+/// A peer connection behind a handle, with the channels it handed out.
+pub struct FfiPeerConnection {
+    pub handle: i32,
+    pc: Arc<PeerConnection>,
+    client: i32,
+    gate: Arc<CallbackGate>,
+    channels: Mutex<Vec<i32>>,
+}
+
+impl FfiPeerConnection {
+    pub fn register(pc: Arc<PeerConnection>, client: i32, gate: Arc<CallbackGate>) -> Arc<FfiPeerConnection> {
+        let handle = handles::insert_with(|handle| {
+            Object::Pc(Arc::new(FfiPeerConnection { handle, pc, client, gate, channels: Mutex::new(Vec::new()) }))
+        });
+        handles::pc(handle).expect("just registered")
+    }
+
+    fn add_channel(&self, dc: Arc<crate::rtc::DataChannel>) -> i32 {
+        let handle = FfiDataChannel::register(dc, self.client, self.gate.clone());
+        self.channels.lock().push(handle);
+        handle
+    }
+
+    /// Frees this handle and those of its channels (after the connection's close hooks ran).
+    pub fn free_handles(&self) {
+        handles::remove(self.handle);
+        for dc in self.channels.lock().drain(..) {
+            handles::remove(dc);
+        }
+    }
+}
+
+/// Creates a data channel; `init` may be NULL (reliable, ordered). Returns the channel handle or a
+/// `P2P_ERR_*`. Blocks up to 5 s (it is a local operation; it normally takes microseconds). Call it
+/// in the pc-create hook so the channel is part of the offer.
+#[no_mangle]
+pub unsafe extern "C" fn p2p_pc_create_data_channel(pc: i32, label: *const c_char, init: *const p2p_data_channel_init) -> i32 {
+    guard(|| {
+        let p = handles::pc(pc)?;
+        let label = unsafe { arg(label, "label") }?.to_string();
+        if label.len() > 1024 {
+            return Err(FfiError::arg("label is longer than 1024 bytes"));
+        }
+        let options = if init.is_null() { DataChannelInit::default() } else { to_init(unsafe { &*init })? };
+        let inner = p.pc.clone();
+        let dc = runtime::block_on(CREATE_WAIT, async move { inner.create_data_channel(&label, &options).await })
+            .ok_or_else(|| FfiError::new(P2P_ERR_TIMEOUT, "creating the data channel timed out"))??;
+        Ok(p.add_channel(dc))
+    })
+}
+
+fn to_init(init: &p2p_data_channel_init) -> Result<DataChannelInit, FfiError> {
+    let u16_of = |v: i32, name: &str| u16::try_from(v).map_err(|_| FfiError::arg(format!("{name} must be 0..=65535, got {v}")));
+    let protocol = if init.protocol.is_null() { String::new() } else { unsafe { arg(init.protocol, "protocol") }?.to_string() };
+    let mut options = DataChannelInit { ordered: !init.unordered, protocol, ..Default::default() };
+    if init.unreliable {
+        if init.max_packet_life_time_ms > 0 {
+            options.max_packet_life_time_ms = Some(u16_of(init.max_packet_life_time_ms, "max_packet_life_time_ms")?);
+        } else {
+            options.max_retransmits = Some(u16_of(init.max_retransmits, "max_retransmits")?);
+        }
+    }
+    if init.negotiated {
+        options.negotiated_id = Some(u16_of(init.stream_id, "stream_id")?);
+    }
+    Ok(options)
+}
+
+/// Sets the callback for channels the remote side creates (`cb(user_data, dc)` on a library thread).
+/// Channels that arrived before this call are delivered at once.
+#[no_mangle]
+pub extern "C" fn p2p_pc_set_data_channel_callback(pc: i32, cb: p2p_dc_cb, user_data: *mut c_void) -> i32 {
+    guard(|| {
+        let p = handles::pc(pc)?;
+        let cb = cb.ok_or_else(|| FfiError::arg("cb is NULL"))?;
+        let ud = UserData(user_data);
+        let weak = Arc::downgrade(&p);
+        p.pc.on_data_channel(move |dc| {
+            let Some(p) = weak.upgrade() else { return };
+            let handle = p.add_channel(dc);
+            invoke(&p.gate, || unsafe { cb(ud.get(), handle) });
+        });
+        Ok(P2P_OK)
+    })
+}

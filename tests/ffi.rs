@@ -1,0 +1,420 @@
+//! The C ABI exercised exactly as a C caller would: raw pointers, `extern "C"` callbacks with
+//! `user_data`, integer handles. Real signaling server, real WebRTC on loopback.
+
+mod common;
+
+use common::Server;
+use parking_lot::{Condvar, Mutex};
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::ptr;
+use std::time::{Duration, Instant};
+use webrtc_p2p::ffi::client::*;
+use webrtc_p2p::ffi::dc::*;
+use webrtc_p2p::ffi::error::p2p_get_last_error;
+use webrtc_p2p::ffi::log::p2p_set_log_callback;
+use webrtc_p2p::ffi::pc::*;
+use webrtc_p2p::ffi::types::*;
+
+/// Everything the callbacks of one client saw.
+#[derive(Default)]
+struct Seen {
+    events: Vec<(i32, String)>,
+    results: Vec<(i32, i32, String)>,
+    channels: Vec<(String, i32)>,
+    open: Vec<i32>,
+    messages: Vec<(i32, Vec<u8>, bool)>,
+    closed_pcs: Vec<String>,
+    callbacks: usize,
+    /// A client handle to stop from inside the next UserConnected event.
+    stop_on_connected: Option<i32>,
+}
+
+#[derive(Default)]
+struct Recorder {
+    seen: Mutex<Seen>,
+    cv: Condvar,
+}
+
+impl Recorder {
+    fn update(&self, f: impl FnOnce(&mut Seen)) {
+        let mut s = self.seen.lock();
+        s.callbacks += 1;
+        f(&mut s);
+        self.cv.notify_all();
+    }
+
+    fn wait<T>(&self, secs: u64, what: &str, mut check: impl FnMut(&Seen) -> Option<T>) -> T {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut s = self.seen.lock();
+        loop {
+            if let Some(v) = check(&s) {
+                return v;
+            }
+            if self.cv.wait_until(&mut s, deadline).timed_out() {
+                if let Some(v) = check(&s) {
+                    return v;
+                }
+                panic!("timed out waiting for {what}; events {:?} results {:?}", s.events, s.results);
+            }
+        }
+    }
+
+    fn ptr(&self) -> *mut c_void {
+        self as *const Recorder as *mut c_void
+    }
+}
+
+unsafe fn rec<'a>(ud: *mut c_void) -> &'a Recorder {
+    unsafe { &*(ud as *const Recorder) }
+}
+
+unsafe fn text(p: *const c_char) -> String {
+    unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string()
+}
+
+unsafe extern "C" fn on_event(ud: *mut c_void, _client: i32, event: i32, arg: *const c_char) {
+    let r = unsafe { rec(ud) };
+    let arg = unsafe { text(arg) };
+    let stop = {
+        let mut s = r.seen.lock();
+        if event == P2P_EVENT_USER_CONNECTED { s.stop_on_connected.take() } else { None }
+    };
+    if let Some(client) = stop {
+        // Re-entrant call from inside a callback: must not deadlock.
+        assert_eq!(p2p_client_stop(client), P2P_OK);
+    }
+    r.update(|s| s.events.push((event, arg)));
+}
+
+unsafe extern "C" fn on_result(ud: *mut c_void, request: i32, status: i32, json: *const c_char) {
+    let r = unsafe { rec(ud) };
+    let json = unsafe { text(json) };
+    r.update(|s| s.results.push((request, status, json)));
+}
+
+unsafe extern "C" fn on_open(ud: *mut c_void, dc: i32) {
+    unsafe { rec(ud) }.update(|s| s.open.push(dc));
+}
+
+unsafe extern "C" fn on_close(ud: *mut c_void, _dc: i32) {
+    unsafe { rec(ud) }.update(|_| {});
+}
+
+unsafe extern "C" fn on_message(ud: *mut c_void, dc: i32, data: *const u8, len: i32, is_text: bool) {
+    let bytes = unsafe { std::slice::from_raw_parts(data, len as usize) }.to_vec();
+    unsafe { rec(ud) }.update(|s| s.messages.push((dc, bytes, is_text)));
+}
+
+unsafe extern "C" fn on_remote_channel(ud: *mut c_void, dc: i32) {
+    assert_eq!(p2p_dc_set_callbacks(dc, Some(on_open), Some(on_close), Some(on_message), ud), P2P_OK);
+    let label = unsafe { label_of(dc) };
+    unsafe { rec(ud) }.update(|s| s.channels.push((label, dc)));
+}
+
+unsafe fn label_of(dc: i32) -> String {
+    let mut buf = [0 as c_char; 64];
+    let n = unsafe { p2p_dc_get_label(dc, buf.as_mut_ptr(), buf.len() as i32) };
+    assert!(n > 0 && n <= 64);
+    unsafe { text(buf.as_ptr()) }
+}
+
+/// The seed's pattern: the offerer creates "chat" in the hook, the answerer takes the remote one.
+unsafe extern "C" fn on_pc_create(ud: *mut c_void, _client: i32, peer_id: *const c_char, is_offer: bool, pc: i32) {
+    let peer = unsafe { text(peer_id) };
+    if is_offer {
+        let label = CString::new("chat").unwrap();
+        let dc = unsafe { p2p_pc_create_data_channel(pc, label.as_ptr(), ptr::null()) };
+        assert!(dc > 0, "create data channel inside the hook: {dc}");
+        assert_eq!(p2p_dc_set_callbacks(dc, Some(on_open), Some(on_close), Some(on_message), ud), P2P_OK);
+        unsafe { rec(ud) }.update(|s| s.channels.push((format!("chat@{peer}"), dc)));
+    } else {
+        assert_eq!(p2p_pc_set_data_channel_callback(pc, Some(on_remote_channel), ud), P2P_OK);
+    }
+}
+
+unsafe extern "C" fn on_pc_close(ud: *mut c_void, _client: i32, peer_id: *const c_char) {
+    let peer = unsafe { text(peer_id) };
+    unsafe { rec(ud) }.update(|s| s.closed_pcs.push(peer));
+}
+
+fn config_json(url: &str) -> CString {
+    CString::new(format!(
+        r#"{{"signalingUrl":"{url}","p2pTimeoutMs":20000,"vanillaIceTimeoutMs":2000,"trickleIce":true,
+            "socket":{{"connectionTimeoutMs":3000,"reconnection":false}},"bindAddresses":["127.0.0.1:0"]}}"#
+    ))
+    .unwrap()
+}
+
+fn last_error() -> String {
+    let mut buf = [0 as c_char; 512];
+    let n = unsafe { p2p_get_last_error(buf.as_mut_ptr(), buf.len() as i32) };
+    assert!(n >= 1);
+    unsafe { text(buf.as_ptr()) }
+}
+
+fn client_id(client: i32) -> String {
+    let mut buf = [0 as c_char; 128];
+    let n = unsafe { p2p_client_get_id(client, buf.as_mut_ptr(), buf.len() as i32) };
+    assert!(n >= 1 && n <= 128, "{n}");
+    unsafe { text(buf.as_ptr()) }
+}
+
+struct Member {
+    handle: i32,
+    rec: Box<Recorder>,
+}
+
+fn new_member(url: &str) -> Member {
+    let rec = Box::new(Recorder::default());
+    let json = config_json(url);
+    let handle = unsafe { p2p_client_create(json.as_ptr()) };
+    assert!(handle > 0, "create: {handle} {}", last_error());
+    assert_eq!(p2p_client_set_event_callback(handle, Some(on_event), rec.ptr()), P2P_OK);
+    assert_eq!(p2p_client_add_pc_create_hook(handle, Some(on_pc_create), rec.ptr()), P2P_OK);
+    assert_eq!(p2p_client_add_pc_close_hook(handle, Some(on_pc_close), rec.ptr()), P2P_OK);
+    Member { handle, rec }
+}
+
+fn await_result(m: &Member, request: i32) -> (i32, String) {
+    assert!(request > 0, "request: {request} {}", last_error());
+    m.rec.wait(30, "a result", |s| s.results.iter().find(|r| r.0 == request).map(|r| (r.1, r.2.clone())))
+}
+
+fn start_host(m: &Member, name: &str) -> (i32, String) {
+    let name = CString::new(name).unwrap();
+    let req = unsafe { p2p_client_start_host(m.handle, name.as_ptr(), Some(on_result), m.rec.ptr()) };
+    await_result(m, req)
+}
+
+fn start_client(m: &Member, host: &str) -> (i32, String) {
+    let host = CString::new(host).unwrap();
+    let req = unsafe { p2p_client_start_client(m.handle, host.as_ptr(), Some(on_result), m.rec.ptr()) };
+    await_result(m, req)
+}
+
+/// Channels of `m` that are open, as (label, handle).
+fn open_channels(m: &Member, n: usize) -> Vec<i32> {
+    m.rec.wait(30, "open channels", |s| {
+        let open: Vec<i32> = s.channels.iter().map(|c| c.1).filter(|dc| s.open.contains(dc)).collect();
+        (open.len() >= n).then_some(open)
+    })
+}
+
+#[test]
+fn a_host_and_two_clients_form_a_mesh_through_the_c_abi() {
+    let server = Server::start();
+    let host = new_member(&server.url);
+    let a = new_member(&server.url);
+    let b = new_member(&server.url);
+
+    assert_eq!(start_host(&host, "ffi room"), (P2P_OK, "{}".to_string()));
+    let host_id = client_id(host.handle);
+    assert_eq!(p2p_client_is_running(host.handle), 1);
+    assert_eq!(p2p_client_get_role(host.handle), P2P_ROLE_HOST);
+
+    // Listing gives the host as JSON.
+    let req = p2p_client_list_hosts(a.handle, Some(on_result), a.rec.ptr());
+    let (status, json) = await_result(&a, req);
+    assert_eq!(status, P2P_OK);
+    let hosts: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(hosts, serde_json::json!([{ "id": host_id, "name": "ffi room" }]));
+
+    // Duplicate name.
+    let (status, json) = start_host(&b, "ffi room");
+    assert_eq!(status, P2P_ERR_HOST_EXISTS, "{json}");
+    assert!(json.contains("error"));
+
+    assert_eq!(start_client(&a, &host_id).0, P2P_OK);
+    assert_eq!(start_client(&b, &host_id).0, P2P_OK);
+    assert_eq!(p2p_client_get_role(b.handle), P2P_ROLE_CLIENT);
+    let a_id = client_id(a.handle);
+    let b_id = client_id(b.handle);
+
+    let host_dcs = open_channels(&host, 2);
+    let a_dcs = open_channels(&a, 2);
+    let b_dcs = open_channels(&b, 2);
+
+    // Text and binary, both ways, on every channel.
+    for (i, dc) in host_dcs.iter().chain(&a_dcs).chain(&b_dcs).enumerate() {
+        let t = format!("text {i}");
+        assert_eq!(unsafe { p2p_dc_send(*dc, t.as_ptr(), t.len() as i32, true) }, P2P_OK);
+        let bin = [i as u8, 0, 255];
+        assert_eq!(unsafe { p2p_dc_send(*dc, bin.as_ptr(), 3, false) }, P2P_OK);
+        assert_eq!(p2p_dc_get_state(*dc), P2P_DC_OPEN);
+        assert!(p2p_dc_get_buffered_amount(*dc) >= 0);
+    }
+    for m in [&host, &a, &b] {
+        let msgs = m.rec.wait(20, "4 messages", |s| (s.messages.len() >= 4).then(|| s.messages.clone()));
+        assert_eq!(msgs.iter().filter(|m| m.2).count(), 2, "two text messages");
+        assert_eq!(msgs.iter().filter(|m| !m.2).count(), 2, "two binary messages");
+        assert!(msgs.iter().filter(|m| m.2).all(|m| String::from_utf8(m.1.clone()).unwrap().starts_with("text ")));
+        assert!(msgs.iter().filter(|m| !m.2).all(|m| m.1.len() == 3 && m.1[1] == 0 && m.1[2] == 255));
+    }
+
+    // Events in order. Host: started, then connecting before connected for each client.
+    let ev = host.rec.seen.lock().events.clone();
+    assert_eq!(ev[0], (P2P_EVENT_STARTED, host_id.clone()));
+    for id in [&a_id, &b_id] {
+        let connecting = ev.iter().position(|e| *e == (P2P_EVENT_USER_CONNECTING, id.clone())).unwrap();
+        let connected = ev.iter().position(|e| *e == (P2P_EVENT_USER_CONNECTED, id.clone())).unwrap();
+        assert!(connecting < connected);
+    }
+    // Client: connecting(host) < connected(host) < started(own id), each once.
+    let ev = b.rec.seen.lock().events.clone();
+    let pos = |e: (i32, String)| {
+        assert_eq!(ev.iter().filter(|x| **x == e).count(), 1, "{e:?} once in {ev:?}");
+        ev.iter().position(|x| *x == e).unwrap()
+    };
+    assert!(pos((P2P_EVENT_USER_CONNECTING, host_id.clone())) < pos((P2P_EVENT_USER_CONNECTED, host_id.clone())));
+    assert!(pos((P2P_EVENT_USER_CONNECTED, host_id.clone())) < pos((P2P_EVENT_STARTED, b_id.clone())));
+
+    // B leaves: the others see it disconnecting and run the close hook once.
+    assert_eq!(p2p_client_stop(b.handle), P2P_OK);
+    assert_eq!(p2p_client_is_running(b.handle), 0);
+    for m in [&host, &a] {
+        m.rec.wait(10, "b disconnecting", |s| s.events.contains(&(P2P_EVENT_USER_DISCONNECTING, b_id.clone())).then_some(()));
+        m.rec.wait(10, "close hook", |s| (s.closed_pcs == vec![b_id.clone()]).then_some(()));
+    }
+
+    for m in [&host, &a, &b] {
+        assert_eq!(p2p_client_destroy(m.handle), P2P_OK);
+        assert_eq!(p2p_client_destroy(m.handle), P2P_ERR_INVALID_HANDLE);
+    }
+}
+
+#[test]
+fn bad_input_gets_error_codes_and_messages() {
+    unsafe {
+        assert_eq!(p2p_client_create(ptr::null()), P2P_ERR_INVALID_ARGUMENT);
+        assert!(last_error().contains("NULL"));
+        for bad in [
+            "{",
+            r#"{"signalingUrl":"http://127.0.0.1:1","nope":1}"#,
+            r#"{"signalingUrl":"http://127.0.0.1:1","p2pTimeoutMs":"5"}"#,
+            r#"{"trickleIce":true}"#,
+        ] {
+            let c = CString::new(bad).unwrap();
+            assert_eq!(p2p_client_create(c.as_ptr()), P2P_ERR_INVALID_CONFIG, "{bad}");
+            assert!(!last_error().is_empty());
+        }
+        let invalid_utf8 = [b'{', 0xff, 0xfe, b'}', 0];
+        assert_eq!(p2p_client_create(invalid_utf8.as_ptr() as *const c_char), P2P_ERR_INVALID_ARGUMENT);
+        assert!(last_error().contains("UTF-8"));
+        let huge = CString::new("x".repeat(100_000)).unwrap();
+        assert_eq!(p2p_client_create(huge.as_ptr()), P2P_ERR_INVALID_ARGUMENT);
+
+        // Unknown, destroyed and wrong-kind handles.
+        for h in [0, -5, 987_654] {
+            assert_eq!(p2p_client_stop(h), P2P_ERR_INVALID_HANDLE);
+            assert_eq!(p2p_dc_send(h, b"x".as_ptr(), 1, false), P2P_ERR_INVALID_HANDLE);
+            assert_eq!(p2p_pc_create_data_channel(h, c"x".as_ptr(), ptr::null()), P2P_ERR_INVALID_HANDLE);
+        }
+        let json = config_json("http://127.0.0.1:9");
+        let c = p2p_client_create(json.as_ptr());
+        assert!(c > 0);
+        assert_eq!(p2p_dc_get_state(c), P2P_ERR_INVALID_HANDLE, "a client handle is not a data channel");
+        assert!(last_error().contains("not a data channel"));
+        assert_eq!(p2p_pc_set_data_channel_callback(c, Some(on_remote_channel), ptr::null_mut()), P2P_ERR_INVALID_HANDLE);
+
+        // Bad arguments to a good handle.
+        assert_eq!(p2p_client_start_host(c, ptr::null(), Some(on_result), ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+        assert_eq!(p2p_client_start_host(c, c"ok".as_ptr(), None, ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+        assert_eq!(p2p_client_start_host(c, c"   ".as_ptr(), Some(on_result), ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+        let long = CString::new("n".repeat(65)).unwrap();
+        assert_eq!(p2p_client_start_host(c, long.as_ptr(), Some(on_result), ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+        assert_eq!(p2p_client_start_client(c, c"".as_ptr(), Some(on_result), ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+        assert_eq!(p2p_client_add_pc_create_hook(c, None, ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+        assert_eq!(p2p_client_add_pc_close_hook(c, None, ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+        assert_eq!(p2p_set_log_callback(None, ptr::null_mut(), 99), P2P_ERR_INVALID_ARGUMENT);
+
+        // Strings out: size needed when the buffer is too small, never an overflow.
+        let mut tiny = [0x7f as c_char; 1];
+        assert_eq!(p2p_client_get_id(c, tiny.as_mut_ptr(), 1), 1, "not connected: empty id needs 1 byte");
+        assert_eq!(tiny[0], 0);
+        assert_eq!(p2p_client_get_id(c, ptr::null_mut(), 0), 1);
+
+        // Unreachable server: the request reports CONNECT_FAILED and the event fires.
+        let r = Recorder::default();
+        assert_eq!(p2p_client_set_event_callback(c, Some(on_event), r.ptr()), P2P_OK);
+        let req = p2p_client_list_hosts(c, Some(on_result), r.ptr());
+        assert!(req > 0);
+        let (status, json) = r.wait(15, "list result", |s| s.results.first().map(|x| (x.1, x.2.clone())));
+        assert_eq!(status, P2P_ERR_CONNECT_FAILED, "{json}");
+        r.wait(5, "connect failed event", |s| s.events.iter().any(|e| e.0 == P2P_EVENT_CONNECT_FAILED).then_some(()));
+        assert_eq!(p2p_client_destroy(c), P2P_OK);
+        assert_eq!(p2p_client_is_running(c), P2P_ERR_INVALID_HANDLE);
+    }
+}
+
+#[test]
+fn destroy_during_activity_stops_all_callbacks() {
+    let server = Server::start();
+    let host = new_member(&server.url);
+    let client = new_member(&server.url);
+    assert_eq!(start_host(&host, "busy").0, P2P_OK);
+    assert_eq!(start_client(&client, &client_id(host.handle)).0, P2P_OK);
+    let dc = open_channels(&client, 1)[0];
+    let host_dc = open_channels(&host, 1)[0];
+
+    // The host floods the client; destroy the client mid-stream.
+    let flood = std::thread::spawn(move || {
+        let payload = [7u8; 1024];
+        for _ in 0..2_000 {
+            if unsafe { p2p_dc_send(host_dc, payload.as_ptr(), payload.len() as i32, false) } != P2P_OK {
+                break;
+            }
+        }
+    });
+    client.rec.wait(20, "some messages", |s| (s.messages.len() > 10).then_some(()));
+    assert_eq!(p2p_client_destroy(client.handle), P2P_OK);
+    let after = client.rec.seen.lock().callbacks;
+    assert_eq!(unsafe { p2p_dc_send(dc, b"x".as_ptr(), 1, false) }, P2P_ERR_INVALID_HANDLE, "the client's channels are freed");
+    flood.join().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(client.rec.seen.lock().callbacks, after, "no callback after destroy returned");
+    // The host saw the client leave.
+    host.rec.wait(20, "disconnecting", |s| s.events.iter().any(|e| e.0 == P2P_EVENT_USER_DISCONNECTING).then_some(()));
+    assert_eq!(p2p_client_destroy(host.handle), P2P_OK);
+}
+
+#[test]
+fn stop_from_inside_an_event_callback_does_not_deadlock() {
+    let server = Server::start();
+    let host = new_member(&server.url);
+    let client = new_member(&server.url);
+    assert_eq!(start_host(&host, "reentrant").0, P2P_OK);
+    host.rec.seen.lock().stop_on_connected = Some(host.handle);
+    let (status, _) = start_client(&client, &client_id(host.handle));
+    // The host stopped itself inside its UserConnected callback; the client may or may not have
+    // counted as started before the host left, but nothing hangs and the host is stopped.
+    assert!(status == P2P_OK || status == P2P_ERR_START_FAILED || status == P2P_ERR_CLOSED, "{status}");
+    host.rec.wait(10, "host stopped", |_| (p2p_client_is_running(host.handle) == 0).then_some(()));
+    client.rec.wait(20, "host disconnecting", |s| s.events.iter().any(|e| e.0 == P2P_EVENT_USER_DISCONNECTING).then_some(()));
+    assert_eq!(p2p_client_destroy(client.handle), P2P_OK);
+    assert_eq!(p2p_client_destroy(host.handle), P2P_OK);
+}
+
+fn rss_kib() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    statm.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap() * 4
+}
+
+#[test]
+fn a_thousand_create_destroy_cycles_leave_no_handles_and_little_memory() {
+    let json = config_json("http://127.0.0.1:9");
+    let before_handles = p2p_handle_count();
+    let mut rss_after_warmup = 0;
+    for i in 0..1_000 {
+        let c = unsafe { p2p_client_create(json.as_ptr()) };
+        assert!(c > 0);
+        assert_eq!(p2p_client_set_event_callback(c, Some(on_event), ptr::null_mut()), P2P_OK);
+        assert_eq!(p2p_client_destroy(c), P2P_OK);
+        if i == 99 {
+            rss_after_warmup = rss_kib();
+        }
+    }
+    // Other tests run in parallel in this process, so compare loosely: no per-cycle growth.
+    assert!(p2p_handle_count() <= before_handles + 20);
+    let growth = rss_kib().saturating_sub(rss_after_warmup);
+    assert!(growth < 8 * 1024, "RSS grew {growth} KiB over 900 cycles");
+}
