@@ -1,0 +1,151 @@
+/* A real C caller of webrtc_p2p: hosts a group, joins it with a second client, and exchanges one
+ * message each way over a data channel made in the pc-create hook. Usage: smoke SIGNALING_URL
+ * Exit code 0 and "c smoke: ok" on success. */
+#include "webrtc_p2p.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    const char *name;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int result_status;
+    int have_result;
+    char result_json[4096];
+    int dc;
+    int open;
+    char received[256];
+} peer;
+
+static void signal_peer(peer *p) { pthread_cond_broadcast(&p->cv); }
+
+static int wait_for(peer *p, int *flag, int seconds) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += seconds;
+    pthread_mutex_lock(&p->mu);
+    while (!*flag) {
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0) break;
+    }
+    int ok = *flag;
+    pthread_mutex_unlock(&p->mu);
+    return ok;
+}
+
+static void on_result(void *ud, int32_t request, int32_t status, const char *json) {
+    peer *p = ud;
+    (void)request;
+    pthread_mutex_lock(&p->mu);
+    p->result_status = status;
+    snprintf(p->result_json, sizeof p->result_json, "%s", json);
+    p->have_result = 1;
+    signal_peer(p);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void on_open(void *ud, int32_t dc) {
+    peer *p = ud;
+    pthread_mutex_lock(&p->mu);
+    p->dc = dc;
+    p->open = 1;
+    signal_peer(p);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void on_message(void *ud, int32_t dc, const uint8_t *data, int32_t len, bool is_text) {
+    peer *p = ud;
+    (void)dc;
+    if (!is_text || len >= (int32_t)sizeof p->received) return;
+    pthread_mutex_lock(&p->mu);
+    memcpy(p->received, data, (size_t)len);
+    p->received[len] = 0;
+    signal_peer(p);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void on_remote_dc(void *ud, int32_t dc) { p2p_dc_set_callbacks(dc, on_open, NULL, on_message, ud); }
+
+static void on_pc_create(void *ud, int32_t client, const char *peer_id, bool is_offer, int32_t pc) {
+    (void)client;
+    (void)peer_id;
+    if (is_offer) {
+        int32_t dc = p2p_pc_create_data_channel(pc, "chat", NULL);
+        if (dc <= 0) { fprintf(stderr, "create dc failed: %d\n", dc); exit(3); }
+        p2p_dc_set_callbacks(dc, on_open, NULL, on_message, ud);
+    } else {
+        p2p_pc_set_data_channel_callback(pc, on_remote_dc, ud);
+    }
+}
+
+static int32_t make_client(const char *url, peer *p) {
+    char config[1024];
+    snprintf(config, sizeof config,
+             "{\"signalingUrl\":\"%s\",\"bindAddresses\":[\"127.0.0.1:0\"],\"p2pTimeoutMs\":20000}", url);
+    int32_t c = p2p_client_create(config);
+    if (c <= 0) {
+        char err[256];
+        p2p_get_last_error(err, sizeof err);
+        fprintf(stderr, "%s: create failed: %d %s\n", p->name, c, err);
+        exit(2);
+    }
+    p2p_client_add_pc_create_hook(c, on_pc_create, p);
+    return c;
+}
+
+static void init_peer(peer *p, const char *name) {
+    memset(p, 0, sizeof *p);
+    p->name = name;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+}
+
+static int received_is(peer *p, const char *want, int seconds) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += seconds;
+    pthread_mutex_lock(&p->mu);
+    while (strcmp(p->received, want) != 0) {
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0) break;
+    }
+    int ok = strcmp(p->received, want) == 0;
+    pthread_mutex_unlock(&p->mu);
+    return ok;
+}
+
+#define CHECK(cond, msg) do { if (!(cond)) { fprintf(stderr, "c smoke: FAILED: %s\n", msg); return 1; } } while (0)
+
+int main(int argc, char **argv) {
+    if (argc != 2) { fprintf(stderr, "usage: smoke SIGNALING_URL\n"); return 2; }
+    printf("webrtc_p2p %s\n", p2p_version());
+    peer host, guest;
+    init_peer(&host, "host");
+    init_peer(&guest, "guest");
+    int32_t h = make_client(argv[1], &host);
+    int32_t g = make_client(argv[1], &guest);
+
+    CHECK(p2p_client_start_host(h, "c room", on_result, &host) > 0, "start_host request");
+    CHECK(wait_for(&host, &host.have_result, 15) && host.result_status == P2P_OK, "host started");
+
+    char host_id[128];
+    int32_t n = p2p_client_get_id(h, host_id, sizeof host_id);
+    CHECK(n > 1 && n <= (int32_t)sizeof host_id, "host id");
+
+    CHECK(p2p_client_start_client(g, host_id, on_result, &guest) > 0, "start_client request");
+    CHECK(wait_for(&guest, &guest.have_result, 30) && guest.result_status == P2P_OK, "client started");
+    CHECK(wait_for(&host, &host.open, 20) && wait_for(&guest, &guest.open, 20), "channels open");
+
+    CHECK(p2p_dc_send(guest.dc, (const uint8_t *)"hello host", 10, true) == P2P_OK, "send to host");
+    CHECK(p2p_dc_send(host.dc, (const uint8_t *)"hello guest", 11, true) == P2P_OK, "send to guest");
+    CHECK(received_is(&host, "hello host", 10), "host received");
+    CHECK(received_is(&guest, "hello guest", 10), "guest received");
+
+    CHECK(p2p_dc_send(-1, NULL, 0, false) == P2P_ERR_INVALID_HANDLE, "bad handle rejected");
+    CHECK(p2p_client_destroy(g) == P2P_OK && p2p_client_destroy(h) == P2P_OK, "destroy");
+    CHECK(p2p_shutdown() == P2P_OK, "shutdown");
+    printf("c smoke: ok\n");
+    return 0;
+}
