@@ -7,3 +7,6 @@ mod peer_connection;
 
 pub use data_channel::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState};
 pub use peer_connection::{build, IceState, PcEvent, PeerConnection};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test of the project: Rust (plugin core, C ABI, C caller, server), the server's JS
+# client compatibility test, the Unity C# package under Mono, and the web client (unit + headless
+# Chromium). Each suite prints its own counts; the script stops at the first failing suite.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+export P2P_SIGNALING_BIN="$target/debug/p2p-signaling"
+export P2P_NATIVE_CHAT_BIN="$target/debug/examples/chat"
+export P2P_LIB_DIR="$target/debug"
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "build (workspace, tests, examples)"
+cargo build --workspace --all-targets
+
+step "Rust tests (client core, C ABI, C caller, bindings, server)"
+cargo test --workspace -- --test-threads=2
+
+if [ -x server/tests/js/run.sh ]; then
+  step "signaling server with node's socket.io-client"
+  bash server/tests/js/run.sh
+fi
+
+if [ -f "unity/Tests~/run.sh" ]; then
+  step "Unity package under Mono"
+  bash "unity/Tests~/run.sh"
+fi
+
+if [ -f web/tests/run.sh ]; then
+  step "web client (vitest + headless Chromium)"
+  bash web/tests/run.sh
+fi
+
+step "all suites passed"
