@@ -167,7 +167,12 @@ impl Signaling {
         let tx = Arc::new(Mutex::new(Some(tx)));
         let callback = move |payload: Payload, _: Client| {
             if let Some(tx) = tx.lock().take() {
-                let _ = tx.send(first_value(payload));
+                // rust_socketio hands an ack's argument list over as one JSON array.
+                let value = match first_value(payload) {
+                    Some(Value::Array(mut args)) if !args.is_empty() => Some(args.swap_remove(0)),
+                    other => other,
+                };
+                let _ = tx.send(value);
             }
             async {}.boxed()
         };
@@ -180,8 +185,9 @@ impl Signaling {
             .map_err(|_| P2pError::Timeout(format!("no answer to {name:?}")))?
             .map_err(|_| P2pError::Closed(format!("no answer to {name:?}")))?
             .ok_or_else(|| P2pError::Rejected { status: 0, message: format!("empty answer to {name:?}") })?;
-        serde_json::from_value::<Ack>(value)
-            .map_err(|e| P2pError::Rejected { status: 0, message: format!("malformed answer to {name:?}: {e}") })
+        tracing::trace!(%value, "ack");
+        serde_json::from_value::<Ack>(value.clone())
+            .map_err(|e| P2pError::Rejected { status: 0, message: format!("malformed answer to {name:?}: {e}: {value}") })
     }
 
     /// `create host`: 200 makes us the host of a new group, 409 means the name is taken.
@@ -224,7 +230,7 @@ impl Signaling {
 /// former mean the connection is gone.
 fn is_transport_error(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    ["connection", "transport", "websocket", "reset", "closed", "incomplete", "eof", "heartbeat", "ping", "http", "refused", "broken pipe"]
+    ["engineio", "connection", "transport", "websocket", "reset", "closed", "incomplete", "eof", "heartbeat", "ping", "http", "refused", "broken pipe"]
         .iter()
         .any(|k| t.contains(k))
 }

@@ -1,0 +1,144 @@
+//! Server configuration from flags and environment variables (flags win). Kept dependency-free: a
+//! dozen options do not need an argument-parsing crate.
+
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// tracing filter, e.g. "warn" (the default) or "p2p_signaling=debug".
+    pub logging: String,
+    /// Allowed CORS origin; `*` (the default) allows any origin without credentials.
+    pub cors_origin: String,
+    pub cors_credentials: bool,
+    /// Members per group, host included.
+    pub max_group_size: usize,
+    /// Largest accepted event payload (JSON bytes).
+    pub max_payload_bytes: usize,
+    /// Sustained events per second per socket, and the burst above it.
+    pub rate_per_sec: f64,
+    pub rate_burst: f64,
+    /// Most concurrent connections; more are refused at connect.
+    pub max_connections: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: "127.0.0.1:3010".parse().unwrap(),
+            logging: "warn".into(),
+            cors_origin: "*".into(),
+            cors_credentials: false,
+            max_group_size: 64,
+            max_payload_bytes: 64 * 1024,
+            rate_per_sec: 100.0,
+            rate_burst: 200.0,
+            max_connections: 10_000,
+        }
+    }
+}
+
+pub const USAGE: &str = "\
+p2p-signaling: signaling server for webrtc_p2p groups (Extreal P2P protocol)
+
+Options (environment variable in brackets; flags win):
+  --bind ADDR:PORT            listen address [SIGNALING_BIND] (127.0.0.1:3010)
+  --logging FILTER            tracing filter [SIGNALING_LOGGING] (warn)
+  --cors-origin ORIGIN        allowed CORS origin, * for any [SIGNALING_CORS_ORIGIN] (*)
+  --cors-credentials BOOL     allow credentials [SIGNALING_CORS_CREDENTIALS] (false)
+  --max-group-size N          members per group, host included [SIGNALING_MAX_GROUP_SIZE] (64)
+  --max-payload-bytes N       largest event payload [SIGNALING_MAX_PAYLOAD_BYTES] (65536)
+  --rate-per-sec N            events per second per socket [SIGNALING_RATE_PER_SEC] (100)
+  --rate-burst N              burst above the rate [SIGNALING_RATE_BURST] (200)
+  --max-connections N         concurrent connections [SIGNALING_MAX_CONNECTIONS] (10000)
+  --help                      this text
+";
+
+fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+    value.parse().map_err(|_| format!("{name}: cannot parse {value:?}"))
+}
+
+fn positive(name: &str, v: f64) -> Result<f64, String> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{name} must be > 0"))
+    }
+}
+
+impl Config {
+    /// Reads `env` first, then `args` (without the program name).
+    pub fn from_sources(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let mut c = Config::default();
+        let set = |c: &mut Config, key: &str, value: &str| -> Result<(), String> {
+            match key {
+                "bind" => c.bind = parse(key, value)?,
+                "logging" => c.logging = value.to_string(),
+                "cors-origin" => c.cors_origin = value.to_string(),
+                "cors-credentials" => c.cors_credentials = value == "true" || value == "1",
+                "max-group-size" => c.max_group_size = parse(key, value)?,
+                "max-payload-bytes" => c.max_payload_bytes = parse(key, value)?,
+                "rate-per-sec" => c.rate_per_sec = positive(key, parse(key, value)?)?,
+                "rate-burst" => c.rate_burst = positive(key, parse(key, value)?)?,
+                "max-connections" => c.max_connections = parse(key, value)?,
+                _ => return Err(format!("unknown option --{key}\n\n{USAGE}")),
+            }
+            Ok(())
+        };
+        for key in ["bind", "logging", "cors-origin", "cors-credentials", "max-group-size", "max-payload-bytes", "rate-per-sec", "rate-burst", "max-connections"] {
+            let var = format!("SIGNALING_{}", key.to_uppercase().replace('-', "_"));
+            if let Some(value) = env(&var).filter(|v| !v.is_empty()) {
+                set(&mut c, key, &value)?;
+            }
+        }
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            if arg == "--help" || arg == "-h" {
+                return Err(USAGE.to_string());
+            }
+            let Some(key) = arg.strip_prefix("--") else { return Err(format!("unexpected argument {arg:?}\n\n{USAGE}")) };
+            let (key, value) = match key.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (key.to_string(), it.next().ok_or_else(|| format!("--{key} needs a value"))?.clone()),
+            };
+            set(&mut c, &key, &value)?;
+        }
+        if c.max_group_size < 2 {
+            return Err("max-group-size must be at least 2".into());
+        }
+        if c.max_payload_bytes < 1024 {
+            return Err("max-payload-bytes must be at least 1024".into());
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_env_and_flags() {
+        let c = Config::from_sources(&[], |_| None).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:3010");
+        let c = Config::from_sources(&args(&["--bind", "127.0.0.1:0", "--max-group-size=3"]), |k| {
+            (k == "SIGNALING_MAX_GROUP_SIZE").then(|| "9".to_string())
+        })
+        .unwrap();
+        assert_eq!(c.max_group_size, 3, "flags win over env");
+        assert_eq!(c.bind.port(), 0);
+        let c = Config::from_sources(&[], |k| (k == "SIGNALING_CORS_CREDENTIALS").then(|| "true".into())).unwrap();
+        assert!(c.cors_credentials);
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        for bad in [&["--bind", "nope"][..], &["--max-group-size", "1"], &["--rate-per-sec", "0"], &["--what", "1"], &["stray"], &["--bind"]] {
+            assert!(Config::from_sources(&args(bad), |_| None).is_err(), "{bad:?}");
+        }
+    }
+}

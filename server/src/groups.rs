@@ -1,0 +1,139 @@
+//! Who hosts which group and who is in it: a plain registry, no sockets, so every routing rule is
+//! unit-tested. A group is keyed by its host's socket id (what `list hosts` reports and what a
+//! `join` is addressed to). When the host leaves, the group stops being listed but its remaining
+//! members stay routable to each other (they still need to say `bye`) until they leave too.
+
+use std::collections::{HashMap, HashSet};
+
+pub type Sid = String;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum GroupError {
+    NameTaken,
+    AlreadyInGroup,
+    NoSuchHost,
+    Full,
+}
+
+#[derive(Debug)]
+struct Group {
+    name: String,
+    host_present: bool,
+    members: HashSet<Sid>,
+}
+
+#[derive(Debug, Default)]
+pub struct Registry {
+    /// Listed names -> group key (the host's sid).
+    names: HashMap<String, Sid>,
+    groups: HashMap<Sid, Group>,
+    /// Socket -> the key of its group.
+    membership: HashMap<Sid, Sid>,
+}
+
+impl Registry {
+    /// `sid` creates and hosts the group `name` (already validated).
+    pub fn create_host(&mut self, sid: &str, name: &str) -> Result<(), GroupError> {
+        if self.membership.contains_key(sid) {
+            return Err(GroupError::AlreadyInGroup);
+        }
+        if self.names.contains_key(name) {
+            return Err(GroupError::NameTaken);
+        }
+        self.names.insert(name.to_string(), sid.to_string());
+        self.groups.insert(
+            sid.to_string(),
+            Group { name: name.to_string(), host_present: true, members: HashSet::from([sid.to_string()]) },
+        );
+        self.membership.insert(sid.to_string(), sid.to_string());
+        Ok(())
+    }
+
+    /// Groups whose host is present, as (host id, name), sorted by name.
+    pub fn hosts(&self) -> Vec<(Sid, String)> {
+        let mut hosts: Vec<(Sid, String)> =
+            self.groups.iter().filter(|(_, g)| g.host_present).map(|(id, g)| (id.clone(), g.name.clone())).collect();
+        hosts.sort_by(|a, b| a.1.cmp(&b.1));
+        hosts
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// `sid` joins the group hosted by `host`. Joining one's own group again is allowed (idempotent).
+    pub fn join(&mut self, sid: &str, host: &str, max_group_size: usize) -> Result<(), GroupError> {
+        let group = self.groups.get_mut(host).filter(|g| g.host_present).ok_or(GroupError::NoSuchHost)?;
+        match self.membership.get(sid) {
+            Some(current) if current == host => return Ok(()),
+            Some(_) => return Err(GroupError::AlreadyInGroup),
+            None => {}
+        }
+        if group.members.len() >= max_group_size {
+            return Err(GroupError::Full);
+        }
+        group.members.insert(sid.to_string());
+        self.membership.insert(sid.to_string(), host.to_string());
+        Ok(())
+    }
+
+    /// Whether `from` may send a `message` to `to`: same group (the sender is not `to` itself).
+    pub fn same_group(&self, from: &str, to: &str) -> bool {
+        from != to && matches!((self.membership.get(from), self.membership.get(to)), (Some(a), Some(b)) if a == b)
+    }
+
+    /// `sid` leaves (disconnects). Returns the members to notify.
+    pub fn leave(&mut self, sid: &str) -> Vec<Sid> {
+        let Some(key) = self.membership.remove(sid) else { return Vec::new() };
+        let Some(group) = self.groups.get_mut(&key) else { return Vec::new() };
+        group.members.remove(sid);
+        if key == sid {
+            group.host_present = false;
+            self.names.remove(&group.name);
+        }
+        let mut others: Vec<Sid> = group.members.iter().cloned().collect();
+        others.sort();
+        if group.members.is_empty() {
+            self.groups.remove(&key);
+        }
+        others
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_list_join_route_leave() {
+        let mut r = Registry::default();
+        r.create_host("h", "room").unwrap();
+        assert_eq!(r.create_host("x", "room"), Err(GroupError::NameTaken));
+        assert_eq!(r.create_host("h", "other"), Err(GroupError::AlreadyInGroup));
+        assert_eq!(r.hosts(), vec![("h".into(), "room".into())]);
+        r.join("a", "h", 3).unwrap();
+        r.join("a", "h", 3).unwrap();
+        r.join("b", "h", 3).unwrap();
+        assert_eq!(r.join("c", "h", 3), Err(GroupError::Full));
+        assert_eq!(r.join("c", "nobody", 3), Err(GroupError::NoSuchHost));
+        assert_eq!(r.join("a", "h2", 3), Err(GroupError::NoSuchHost));
+        assert!(r.same_group("a", "b") && r.same_group("a", "h") && r.same_group("h", "b"));
+        assert!(!r.same_group("a", "a"));
+        assert!(!r.same_group("a", "c") && !r.same_group("c", "a"));
+
+        r.create_host("h2", "room 2").unwrap();
+        r.join("c", "h2", 3).unwrap();
+        assert!(!r.same_group("c", "a"), "groups are isolated");
+        assert_eq!(r.join("c", "h", 3), Err(GroupError::AlreadyInGroup));
+
+        assert_eq!(r.leave("a"), vec!["b".to_string(), "h".to_string()]);
+        assert_eq!(r.leave("h"), vec!["b".to_string()]);
+        assert_eq!(r.hosts(), vec![("h2".into(), "room 2".into())], "a host's group leaves the list");
+        assert_eq!(r.join("z", "h", 3), Err(GroupError::NoSuchHost));
+        r.create_host("new", "room").unwrap();
+        assert!(!r.same_group("new", "b"), "the name is free again, the old members are not in the new group");
+        assert_eq!(r.leave("b"), Vec::<String>::new());
+        assert_eq!(r.group_count(), 2);
+        assert_eq!(r.leave("unknown"), Vec::<String>::new());
+    }
+}

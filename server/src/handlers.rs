@@ -1,0 +1,261 @@
+//! The Socket.IO events. socketioxide runs every event handler in a task of its own, which would let
+//! a socket's `candidate` overtake its `offer`. So the handlers do nothing but enqueue, from the
+//! extractor (which socketioxide runs in arrival order), onto one queue per socket; a single worker
+//! per socket then validates, routes and acks in exactly the order the client sent.
+
+use crate::config::Config;
+use crate::groups::{GroupError, Registry};
+use crate::limits::{self, TokenBucket};
+use crate::metrics::{Metrics, Rejection};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use socketioxide::adapter::LocalAdapter;
+use socketioxide::extract::{AckSender, SocketRef, TryData};
+use socketioxide::handler::{FromMessageParts, Value as RawValue};
+use socketioxide::socket::Socket;
+use socketioxide::SocketIo;
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// Message types a client may send (docs/protocol.md).
+const MESSAGE_TYPES: &[&str] = &["join", "offer", "answer", "done", "call me", "candidate", "bye"];
+
+pub struct AppState {
+    pub config: Config,
+    pub registry: Mutex<Registry>,
+    pub metrics: Metrics,
+}
+
+const CREATE_HOST: u8 = 0;
+const LIST_HOSTS: u8 = 1;
+const MESSAGE: u8 = 2;
+const WHOAMI: u8 = 3;
+const DISCONNECT: u8 = 4;
+
+fn event_name(kind: u8) -> &'static str {
+    match kind {
+        CREATE_HOST => "create host",
+        LIST_HOSTS => "list hosts",
+        MESSAGE => "message",
+        WHOAMI => "whoami",
+        _ => "disconnect",
+    }
+}
+
+/// One request of a socket, in arrival order.
+struct Item {
+    kind: u8,
+    data: Option<Value>,
+    ack: Option<AckSender>,
+}
+
+#[derive(Clone)]
+struct Queue(mpsc::UnboundedSender<Item>);
+
+/// The extractor that enqueues: runs synchronously, in order, before socketioxide spawns the
+/// (empty) handler.
+struct Enqueue<const K: u8>;
+
+impl<const K: u8> FromMessageParts<LocalAdapter> for Enqueue<K> {
+    type Error = Infallible;
+    fn from_message_parts(s: &Arc<Socket<LocalAdapter>>, v: &mut RawValue, ack_id: &Option<i64>) -> Result<Self, Infallible> {
+        let Ok(TryData(data)) = TryData::<Value>::from_message_parts(s, v, ack_id);
+        let ack = if ack_id.is_some() { AckSender::from_message_parts(s, v, ack_id).ok() } else { None };
+        if let Some(queue) = s.extensions.get::<Queue>() {
+            let _ = queue.0.send(Item { kind: K, data: data.ok(), ack });
+        }
+        Ok(Enqueue)
+    }
+}
+
+/// Why a connection was refused (sent to the client as a `connect_error`).
+#[derive(Debug)]
+pub struct Refused(&'static str);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Wires a new socket: its own room (socketioxide does not add one; delivery by id needs it), its
+/// queue and worker, and its events. Runs as connect middleware, which socketioxide awaits before it
+/// confirms the connection: handlers registered in the connect handler proper could miss the
+/// client's first event.
+pub fn on_connect(socket: SocketRef, state: Arc<AppState>, io: SocketIo) -> Result<(), Refused> {
+    let connections = state.metrics.connections.fetch_add(1, Ordering::SeqCst) + 1;
+    if connections as usize > state.config.max_connections {
+        state.metrics.connections.fetch_sub(1, Ordering::SeqCst);
+        state.metrics.reject(Rejection::TooManyConnections);
+        return Err(Refused("too many connections"));
+    }
+    state.metrics.connections_total.fetch_add(1, Ordering::Relaxed);
+    socket.join(socket.id.to_string());
+    let (tx, rx) = mpsc::unbounded_channel();
+    socket.extensions.insert(Queue(tx.clone()));
+    tokio::spawn(worker(state.clone(), socket.clone(), io, rx));
+    socket.on("create host", |_: Enqueue<CREATE_HOST>| async {});
+    socket.on("list hosts", |_: Enqueue<LIST_HOSTS>| async {});
+    socket.on("message", |_: Enqueue<MESSAGE>| async {});
+    socket.on("whoami", |_: Enqueue<WHOAMI>| async {});
+    socket.on_disconnect(move || {
+        let _ = tx.send(Item { kind: DISCONNECT, data: None, ack: None });
+        async {}
+    });
+    tracing::debug!(sid = %socket.id, "connected");
+    Ok(())
+}
+
+struct Worker {
+    state: Arc<AppState>,
+    socket: SocketRef,
+    io: SocketIo,
+    sid: String,
+}
+
+async fn worker(state: Arc<AppState>, socket: SocketRef, io: SocketIo, mut rx: mpsc::UnboundedReceiver<Item>) {
+    let sid = socket.id.to_string();
+    let mut bucket = TokenBucket::new(state.config.rate_per_sec, state.config.rate_burst);
+    let w = Worker { state, socket, io, sid };
+    while let Some(item) = rx.recv().await {
+        if item.kind == DISCONNECT {
+            w.leave().await;
+            break;
+        }
+        if !bucket.take(Instant::now()) {
+            w.reject(item, 429, Rejection::RateLimited, "rate limit exceeded");
+            continue;
+        }
+        let size = item.data.as_ref().map(|d| d.to_string().len()).unwrap_or(0);
+        if size > w.state.config.max_payload_bytes {
+            w.reject(item, 413, Rejection::TooLarge, "payload too large");
+            continue;
+        }
+        match item.kind {
+            CREATE_HOST => w.create_host(item),
+            LIST_HOSTS => w.list_hosts(item),
+            WHOAMI => {
+                let id = w.sid.clone();
+                w.answer(item, json!({"status": 200, "id": id}));
+            }
+            _ => w.message(item).await,
+        }
+    }
+}
+
+impl Worker {
+    /// Acks `body` if the client asked for an ack.
+    fn answer(&self, item: Item, body: Value) {
+        if let Some(ack) = item.ack {
+            let _ = ack.send(&body);
+        }
+    }
+
+    /// Refuses a request: in its ack if it has one, else as an `error` event.
+    fn reject(&self, item: Item, status: u16, why: Rejection, message: &str) {
+        self.state.metrics.reject(why);
+        tracing::debug!(sid = %self.sid, status, message, event = event_name(item.kind), "rejected");
+        match item.ack {
+            Some(ack) => {
+                let _ = ack.send(&json!({"status": status, "message": message}));
+            }
+            None => {
+                let _ = self.socket.emit("error", &json!({"status": status, "message": message, "event": event_name(item.kind)}));
+            }
+        }
+    }
+
+    fn create_host(&self, item: Item) {
+        if item.ack.is_none() {
+            return self.reject(item, 400, Rejection::NoAck, "create host needs an acknowledgement callback");
+        }
+        let name = match item.data.as_ref().and_then(Value::as_str).map(limits::host_name) {
+            Some(Ok(name)) => name,
+            Some(Err(why)) => return self.reject(item, 400, Rejection::Malformed, why),
+            None => return self.reject(item, 400, Rejection::Malformed, "create host takes the host name as a string"),
+        };
+        let result = self.state.registry.lock().create_host(&self.sid, &name);
+        match result {
+            Ok(()) => {
+                tracing::info!(sid = %self.sid, %name, "host created");
+                self.answer(item, json!({"status": 200, "message": "Host have been created"}));
+            }
+            Err(GroupError::NameTaken) => self.reject(item, 409, Rejection::NameTaken, "Host already exists"),
+            Err(_) => self.reject(item, 400, Rejection::Forbidden, "this socket is already in a group"),
+        }
+    }
+
+    fn list_hosts(&self, item: Item) {
+        if item.ack.is_none() {
+            return self.reject(item, 400, Rejection::NoAck, "list hosts needs an acknowledgement callback");
+        }
+        let hosts: Vec<Value> =
+            self.state.registry.lock().hosts().into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect();
+        self.answer(item, json!({"status": 200, "hosts": hosts}));
+    }
+
+    async fn message(&self, mut item: Item) {
+        let Some(Value::Object(mut body)) = item.data.take() else {
+            return self.reject(item, 400, Rejection::Malformed, "message must be an object {type, to, ...}");
+        };
+        let kind = match body.get("type").and_then(Value::as_str) {
+            Some(k) if MESSAGE_TYPES.contains(&k) => k.to_string(),
+            Some(_) => return self.reject(item, 400, Rejection::Malformed, "unknown message type"),
+            None => return self.reject(item, 400, Rejection::Malformed, "message.type must be a string"),
+        };
+        let to = match body.get("to").and_then(Value::as_str) {
+            Some(to) if !to.is_empty() && to.len() <= limits::MAX_ID_BYTES => to.to_string(),
+            _ => return self.reject(item, 400, Rejection::Malformed, "message.to must be a socket id"),
+        };
+        if let Some(me) = body.get("me") {
+            if !me.as_str().is_some_and(|m| !m.is_empty() && m.len() <= limits::MAX_ID_BYTES) {
+                return self.reject(item, 400, Rejection::Malformed, "message.me must be a socket id");
+            }
+        }
+        let allowed = {
+            let mut registry = self.state.registry.lock();
+            if kind == "join" {
+                registry.join(&self.sid, &to, self.state.config.max_group_size)
+            } else if registry.same_group(&self.sid, &to) {
+                Ok(())
+            } else {
+                Err(GroupError::NoSuchHost)
+            }
+        };
+        match allowed {
+            Ok(()) => {}
+            Err(GroupError::Full) => return self.reject(item, 403, Rejection::GroupFull, "the group is full"),
+            Err(GroupError::AlreadyInGroup) => return self.reject(item, 409, Rejection::Forbidden, "this socket is already in another group"),
+            Err(_) if kind == "join" => return self.reject(item, 404, Rejection::Forbidden, "no such host"),
+            Err(_) => return self.reject(item, 403, Rejection::Forbidden, "the recipient is not in your group"),
+        }
+        body.insert("from".into(), Value::String(self.sid.clone()));
+        let body = Value::Object(body);
+        match self.socket.to(to).emit("message", &body).await {
+            Ok(()) => {
+                self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
+                self.answer(item, json!({"status": 200}));
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "relay failed");
+                self.answer(item, json!({"status": 500, "message": "delivery failed"}));
+            }
+        }
+    }
+
+    async fn leave(&self) {
+        self.state.metrics.connections.fetch_sub(1, Ordering::SeqCst);
+        let notify = self.state.registry.lock().leave(&self.sid);
+        let body = json!({"id": self.sid});
+        for member in notify {
+            let _ = self.io.to(member).emit("user disconnected", &body).await;
+        }
+        tracing::debug!(sid = %self.sid, "disconnected");
+    }
+}
+

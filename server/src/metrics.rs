@@ -1,0 +1,73 @@
+//! Counters for `GET /metrics` (Prometheus text format).
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Why a request was refused; each has its own counter.
+#[derive(Debug, Clone, Copy)]
+pub enum Rejection {
+    Malformed,
+    Forbidden,
+    TooLarge,
+    RateLimited,
+    GroupFull,
+    NameTaken,
+    NoAck,
+    TooManyConnections,
+}
+
+impl Rejection {
+    const ALL: [Rejection; 8] = [
+        Rejection::Malformed,
+        Rejection::Forbidden,
+        Rejection::TooLarge,
+        Rejection::RateLimited,
+        Rejection::GroupFull,
+        Rejection::NameTaken,
+        Rejection::NoAck,
+        Rejection::TooManyConnections,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Rejection::Malformed => "malformed",
+            Rejection::Forbidden => "forbidden",
+            Rejection::TooLarge => "too_large",
+            Rejection::RateLimited => "rate_limited",
+            Rejection::GroupFull => "group_full",
+            Rejection::NameTaken => "name_taken",
+            Rejection::NoAck => "no_ack",
+            Rejection::TooManyConnections => "too_many_connections",
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    pub connections: AtomicU64,
+    pub connections_total: AtomicU64,
+    pub messages_relayed: AtomicU64,
+    rejections: [AtomicU64; 8],
+}
+
+impl Metrics {
+    pub fn reject(&self, why: Rejection) {
+        self.rejections[why as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn render(&self, groups: usize) -> String {
+        let mut out = String::new();
+        let mut gauge = |name: &str, help: &str, kind: &str, value: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        };
+        gauge("p2p_signaling_connections", "Connected sockets.", "gauge", self.connections.load(Ordering::Relaxed));
+        gauge("p2p_signaling_connections_total", "Sockets connected since start.", "counter", self.connections_total.load(Ordering::Relaxed));
+        gauge("p2p_signaling_groups", "Groups (hosted or with members left).", "gauge", groups as u64);
+        gauge("p2p_signaling_messages_relayed_total", "Messages delivered to their recipient.", "counter", self.messages_relayed.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# HELP p2p_signaling_rejections_total Requests refused, by reason.\n# TYPE p2p_signaling_rejections_total counter");
+        for why in Rejection::ALL {
+            let _ = writeln!(out, "p2p_signaling_rejections_total{{reason=\"{}\"}} {}", why.label(), self.rejections[why as usize].load(Ordering::Relaxed));
+        }
+        out
+    }
+}
