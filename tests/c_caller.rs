@@ -11,8 +11,14 @@ use std::process::Command;
 fn a_c_program_hosts_joins_and_exchanges_messages() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
-    let lib_dir = target.join("debug");
-    assert!(lib_dir.join("libwebrtc_p2p.so").exists(), "the cdylib is built with the tests");
+    // `cargo test` refreshes the cdylib in deps/; `cargo build` also copies it up to debug/. Use the
+    // newer of the two so the program runs against the code under test.
+    let mtime = |dir: &PathBuf| std::fs::metadata(dir.join("libwebrtc_p2p.so")).and_then(|m| m.modified()).ok();
+    let lib_dir = [target.join("debug/deps"), target.join("debug")]
+        .into_iter()
+        .filter(|d| mtime(d).is_some())
+        .max_by_key(|d| mtime(d).unwrap())
+        .expect("the cdylib is built with the tests");
     let exe = std::env::temp_dir().join(format!("webrtc_p2p_smoke_{}", std::process::id()));
     let status = Command::new("gcc")
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-D_POSIX_C_SOURCE=200809L"])

@@ -128,7 +128,9 @@ int main(int argc, char **argv) {
     int32_t g = make_client(argv[1], &guest);
 
     CHECK(p2p_client_start_host(h, "c room", on_result, &host) > 0, "start_host request");
-    CHECK(wait_for(&host, &host.have_result, 15) && host.result_status == P2P_OK, "host started");
+    int host_ok = wait_for(&host, &host.have_result, 15);
+    if (!host_ok || host.result_status != P2P_OK) fprintf(stderr, "start_host: %d %d %s\n", host_ok, host.result_status, host.result_json);
+    CHECK(host_ok && host.result_status == P2P_OK, "host started");
 
     char host_id[128];
     int32_t n = p2p_client_get_id(h, host_id, sizeof host_id);
