@@ -18,7 +18,7 @@ cargo build --workspace --all-targets
 step "Rust tests (client core, C ABI, C caller, bindings, server)"
 cargo test --workspace -- --test-threads=2
 
-if [ -x server/tests/js/run.sh ]; then
+if [ -f server/tests/js/run.sh ]; then
   step "signaling server with node's socket.io-client"
   bash server/tests/js/run.sh
 fi

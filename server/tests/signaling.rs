@@ -1,0 +1,352 @@
+//! The signaling server as a process on 127.0.0.1, driven by a real Socket.IO client (rust_socketio).
+
+use futures_util::FutureExt;
+use rust_socketio::asynchronous::{Client, ClientBuilder};
+use rust_socketio::{Event, Payload};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+struct Server {
+    child: Child,
+    url: String,
+    addr: String,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_p2p-signaling"))
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = lines.next().unwrap().unwrap();
+        let url = line.strip_prefix("p2p-signaling listening on ").expect("listening line").to_string();
+        let addr = url.trim_start_matches("http://").to_string();
+        Server { child, url, addr }
+    }
+
+    /// A plain HTTP GET, returning (status line, body).
+    fn get(&self, path: &str) -> (String, String) {
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let status = text.lines().next().unwrap_or_default().to_string();
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+        (status, body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What the server pushed to a client.
+#[derive(Debug, Clone, PartialEq)]
+enum Pushed {
+    Message(Value),
+    UserDisconnected(Value),
+    Error(Value),
+}
+
+struct Peer {
+    client: Client,
+    id: String,
+    pushed: mpsc::UnboundedReceiver<Pushed>,
+}
+
+fn first(payload: Payload) -> Value {
+    match payload {
+        Payload::Text(mut v) if !v.is_empty() => v.swap_remove(0),
+        _ => Value::Null,
+    }
+}
+
+async fn connect(url: &str) -> Peer {
+    let (tx, pushed) = mpsc::unbounded_channel();
+    let (ctx, crx) = oneshot::channel::<()>();
+    let ctx = Arc::new(Mutex::new(Some(ctx)));
+    let on = |tx: mpsc::UnboundedSender<Pushed>, wrap: fn(Value) -> Pushed| {
+        move |p: Payload, _: Client| {
+            let _ = tx.send(wrap(first(p)));
+            async {}.boxed()
+        }
+    };
+    let client = ClientBuilder::new(url)
+        .reconnect(false)
+        .on(Event::Connect, move |_, _| {
+            if let Some(t) = ctx.lock().unwrap().take() {
+                let _ = t.send(());
+            }
+            async {}.boxed()
+        })
+        .on("message", on(tx.clone(), Pushed::Message))
+        .on("user disconnected", on(tx.clone(), Pushed::UserDisconnected))
+        .on("error", on(tx.clone(), Pushed::Error))
+        .connect()
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), crx).await.unwrap().unwrap();
+    let mut peer = Peer { client, id: String::new(), pushed };
+    peer.id = peer.request("whoami", Payload::Text(vec![])).await["id"].as_str().unwrap().to_string();
+    peer
+}
+
+impl Peer {
+    async fn request(&self, event: &str, payload: Payload) -> Value {
+        let (tx, rx) = oneshot::channel();
+        let tx = Arc::new(Mutex::new(Some(tx)));
+        self.client
+            .emit_with_ack(event, payload, Duration::from_secs(5), move |p: Payload, _| {
+                if let Some(t) = tx.lock().unwrap().take() {
+                    let v = match first(p) {
+                        Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
+                        v => v,
+                    };
+                    let _ = t.send(v);
+                }
+                async {}.boxed()
+            })
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), rx).await.expect("ack in time").unwrap()
+    }
+
+    async fn create_host(&self, name: Value) -> Value {
+        self.request("create host", Payload::Text(vec![name])).await
+    }
+
+    async fn hosts(&self) -> Value {
+        let ack = self.request("list hosts", Payload::Text(vec![])).await;
+        assert_eq!(ack["status"], 200);
+        ack["hosts"].clone()
+    }
+
+    async fn send(&self, body: Value) -> Value {
+        self.request("message", Payload::Text(vec![body])).await
+    }
+
+    async fn emit(&self, event: &str, body: Value) {
+        self.client.emit(event, Payload::Text(vec![body])).await.unwrap();
+    }
+
+    async fn next(&mut self) -> Pushed {
+        tokio::time::timeout(Duration::from_secs(5), self.pushed.recv()).await.expect("a push in time").unwrap()
+    }
+
+    /// Nothing is pushed within `ms`.
+    async fn quiet(&mut self, ms: u64) {
+        if let Ok(Some(p)) = tokio::time::timeout(Duration::from_millis(ms), self.pushed.recv()).await {
+            panic!("unexpected push: {p:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_list_join_relay_and_disconnect() {
+    let server = Server::start(&[]);
+    let host = connect(&server.url).await;
+    let mut a = connect(&server.url).await;
+    let mut b = connect(&server.url).await;
+    assert_eq!(host.hosts().await, json!([]));
+    assert_eq!(host.create_host(json!("room")).await, json!({"status": 200, "message": "Host have been created"}));
+    assert_eq!(a.create_host(json!("room")).await, json!({"status": 409, "message": "Host already exists"}));
+    assert_eq!(a.hosts().await, json!([{"id": host.id, "name": "room"}]));
+
+    let mut host = host;
+    // join makes a member and is relayed to the host with `from` set by the server.
+    assert_eq!(a.send(json!({"type": "join", "to": host.id, "trickle": true, "from": "forged"})).await["status"], 200);
+    assert_eq!(host.next().await, Pushed::Message(json!({"type": "join", "to": host.id, "from": a.id, "trickle": true})));
+    // Every message type flows between members, in order, unchanged but for `from`.
+    let offer = json!({"type": "offer", "to": a.id, "sdp": "v=0 ..."});
+    host.emit("message", offer.clone()).await;
+    for i in 0..20 {
+        host.emit("message", json!({"type": "candidate", "to": a.id, "ice": {"candidate": format!("c{i}"), "sdpMid": "0", "sdpMLineIndex": 0}})).await;
+    }
+    let mut want = offer.clone();
+    want["from"] = json!(host.id);
+    assert_eq!(a.next().await, Pushed::Message(want));
+    for i in 0..20 {
+        match a.next().await {
+            Pushed::Message(m) => assert_eq!(m["ice"]["candidate"], json!(format!("c{i}")), "order kept"),
+            other => panic!("{other:?}"),
+        }
+    }
+    for kind in ["answer", "done", "bye"] {
+        a.emit("message", json!({"type": kind, "to": host.id})).await;
+        match host.next().await {
+            Pushed::Message(m) => assert_eq!((m["type"].as_str().unwrap(), m["from"].as_str().unwrap()), (kind, a.id.as_str())),
+            other => panic!("{other:?}"),
+        }
+    }
+    b.send(json!({"type": "join", "to": host.id})).await;
+    host.next().await;
+    host.emit("message", json!({"type": "call me", "to": a.id, "me": b.id})).await;
+    match a.next().await {
+        Pushed::Message(m) => assert_eq!(m["me"], json!(b.id)),
+        other => panic!("{other:?}"),
+    }
+
+    // A member leaving is announced to the others in the group only.
+    let outsider_host = connect(&server.url).await;
+    let mut outsider = outsider_host;
+    outsider.create_host(json!("other room")).await;
+    drop(b.client.disconnect().await);
+    assert_eq!(host.next().await, Pushed::UserDisconnected(json!({"id": b.id})));
+    assert_eq!(a.next().await, Pushed::UserDisconnected(json!({"id": b.id})));
+    outsider.quiet(300).await;
+
+    // The host leaving removes the group from the list; the remaining member is told.
+    host.client.disconnect().await.unwrap();
+    assert_eq!(a.next().await, Pushed::UserDisconnected(json!({"id": host.id})));
+    assert_eq!(a.hosts().await, json!([{"id": outsider.id, "name": "other room"}]));
+    // The name is free again.
+    assert_eq!(a.create_host(json!("room")).await["status"], 400, "a is still in the host's (hostless) group");
+    let c = connect(&server.url).await;
+    assert_eq!(c.create_host(json!("room")).await["status"], 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_is_scoped_to_the_group() {
+    let server = Server::start(&[]);
+    let mut h1 = connect(&server.url).await;
+    let mut h2 = connect(&server.url).await;
+    let mut a = connect(&server.url).await;
+    let mut stranger = connect(&server.url).await;
+    h1.create_host(json!("one")).await;
+    h2.create_host(json!("two")).await;
+    a.send(json!({"type": "join", "to": h1.id})).await;
+    h1.next().await;
+
+    // Across groups, to a non-member, from a non-member, to oneself: rejected with an ack...
+    for (from, to) in [(&a, &h2.id), (&h1, &h2.id), (&h1, &stranger.id), (&stranger, &a.id), (&a, &a.id)] {
+        let ack = from.send(json!({"type": "offer", "to": to, "sdp": "x"})).await;
+        assert_eq!(ack["status"], 403, "{ack}");
+    }
+    // ...or with an `error` event when there is no ack, and nothing is delivered.
+    stranger.emit("message", json!({"type": "offer", "to": h1.id, "sdp": "x"})).await;
+    match stranger.next().await {
+        Pushed::Error(e) => assert_eq!((e["status"].clone(), e["event"].clone()), (json!(403), json!("message"))),
+        other => panic!("{other:?}"),
+    }
+    // A join to a non-host, a second group, or a missing host is refused.
+    assert_eq!(stranger.send(json!({"type": "join", "to": a.id})).await["status"], 404);
+    assert_eq!(a.send(json!({"type": "join", "to": h2.id})).await["status"], 409);
+    assert_eq!(h1.send(json!({"type": "join", "to": h2.id})).await["status"], 409);
+    h1.quiet(200).await;
+    h2.quiet(200).await;
+    a.quiet(200).await;
+    stranger.quiet(200).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_are_enforced() {
+    let server = Server::start(&["--max-group-size", "2", "--max-payload-bytes", "2048", "--rate-per-sec", "5", "--rate-burst", "10"]);
+    let h = connect(&server.url).await;
+    let a = connect(&server.url).await;
+    let b = connect(&server.url).await;
+    for (name, why) in [(json!(""), "empty"), (json!("   "), "blank"), (json!("x".repeat(65)), "65 chars"), (json!("a\u{7}b"), "control char")] {
+        assert_eq!(a.create_host(name).await["status"], 400, "{why}");
+    }
+    assert_eq!(a.create_host(json!(" é".repeat(32))).await["status"], 200, "64 characters after trimming are fine");
+    assert_eq!(a.create_host(json!("second")).await["status"], 400, "one group per socket");
+    h.create_host(json!("small")).await;
+    assert_eq!(b.send(json!({"type": "join", "to": h.id})).await["status"], 200);
+    let c = connect(&server.url).await;
+    assert_eq!(c.send(json!({"type": "join", "to": h.id})).await["status"], 403, "group of 2 is full");
+    let big = "x".repeat(3000);
+    assert_eq!(b.send(json!({"type": "offer", "to": h.id, "sdp": big})).await["status"], 413);
+    // Rate: the burst passes, then 429s.
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        statuses.push(c.request("list hosts", Payload::Text(vec![])).await["status"].as_i64().unwrap());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(statuses.iter().filter(|s| **s == 200).count() >= 5);
+
+    let (_, metrics) = server.get("/metrics");
+    assert!(metrics.contains("p2p_signaling_rejections_total{reason=\"rate_limited\"}"));
+    let rate_limited: u64 = metrics
+        .lines()
+        .find(|l| l.starts_with("p2p_signaling_rejections_total{reason=\"rate_limited\"}"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(rate_limited >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_input_gets_errors_and_the_server_survives() {
+    let server = Server::start(&[]);
+    let mut p = connect(&server.url).await;
+    // Wrong argument types, missing fields, unknown types.
+    for bad in [json!(42), json!(null), json!({"name": "x"}), json!(["a"])] {
+        assert_eq!(p.create_host(bad).await["status"], 400);
+    }
+    for bad in [
+        json!("just a string"),
+        json!({"to": "x"}),
+        json!({"type": "offer"}),
+        json!({"type": 5, "to": "x"}),
+        json!({"type": "hack", "to": "x"}),
+        json!({"type": "offer", "to": ""}),
+        json!({"type": "offer", "to": "x".repeat(200)}),
+        json!({"type": "call me", "to": "x", "me": 7}),
+    ] {
+        assert_eq!(p.send(bad.clone()).await["status"], 400, "{bad}");
+    }
+    // Events that need an ack, sent without one (the seed's server crashes on this): an `error` event.
+    p.client.emit("list hosts", Payload::Text(vec![])).await.unwrap();
+    match p.next().await {
+        Pushed::Error(e) => assert_eq!((e["status"].clone(), e["event"].clone()), (json!(400), json!("list hosts"))),
+        other => panic!("{other:?}"),
+    }
+    p.emit("create host", json!("no ack")).await;
+    assert!(matches!(p.next().await, Pushed::Error(_)));
+    // Binary payloads and unknown events are ignored.
+    p.client.emit("message", Payload::Binary(vec![1, 2, 3].into())).await.unwrap();
+    p.client.emit("nonsense", json!({"a": 1})).await.unwrap();
+    // Still alive and serving.
+    assert_eq!(p.hosts().await, json!([]));
+    let (status, body) = server.get("/healthz");
+    assert!(status.contains("200") && body.contains("ok"), "{status} {body}");
+    let (status, metrics) = server.get("/metrics");
+    assert!(status.contains("200"));
+    for metric in ["p2p_signaling_connections 1", "p2p_signaling_groups 0", "p2p_signaling_messages_relayed_total", "reason=\"malformed\""] {
+        assert!(metrics.contains(metric), "{metric} in\n{metrics}");
+    }
+}
+
+#[test]
+fn sigterm_shuts_down_gracefully() {
+    let mut server = Server::start(&[]);
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn bad_flags_exit_with_usage() {
+    let out = Command::new(env!("CARGO_BIN_EXE_p2p-signaling")).args(["--max-group-size", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_p2p-signaling")).arg("--help").output().unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--bind"));
+}
