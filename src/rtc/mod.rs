@@ -4,6 +4,7 @@
 
 mod data_channel;
 mod peer_connection;
+mod runtime;
 
 pub use data_channel::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState};
 pub use peer_connection::{build, IceState, PcEvent, PeerConnection};

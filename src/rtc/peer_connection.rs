@@ -104,6 +104,10 @@ impl PeerConnectionEventHandler for Handler {
     }
 }
 
+/// One runtime adapter for all connections (it is stateless; tokio does the work).
+static RUNTIME: once_cell::sync::Lazy<Arc<dyn webrtc::runtime::Runtime>> =
+    once_cell::sync::Lazy::new(|| Arc::new(super::runtime::TunedRuntime::default()));
+
 /// Builds a connection from the config; its events go to `events`.
 pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) -> Result<PeerConnection> {
     let ice_servers = config
@@ -114,6 +118,7 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
     let remote = Arc::new(Mutex::new(RemoteChannels::default()));
     let handler = Arc::new(Handler { events, remote: remote.clone() });
     let pc = PeerConnectionBuilder::new()
+        .with_runtime(RUNTIME.clone())
         .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
         .with_handler(handler)
         .with_udp_addrs(config.bind_addresses.clone())

@@ -1,0 +1,462 @@
+//! Benchmarks that print figures (no assertions on speed: machines here are 2-core and noisy;
+//! compare the rows of one run).
+//!
+//!   cargo bench --bench p2p                 # everything
+//!   cargo bench --bench p2p -- mesh         # mesh formation only (also: datachannel, footprint)
+//!
+//! Env: P2P_BENCH_REPEATS (mesh repeats, default 5), P2P_SIGNALING_BIN (default: target/release).
+
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+use parking_lot::Mutex;
+use std::ffi::{c_char, c_void, CString};
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use webrtc_p2p::ffi::client::*;
+use webrtc_p2p::ffi::dc::*;
+use webrtc_p2p::ffi::pc::*;
+use webrtc_p2p::ffi::types::*;
+use webrtc_p2p::{DataChannel, DataChannelEvent, DataChannelInit, Event, IceServer, PeerClient};
+
+fn target_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"))
+}
+
+fn start_server() -> common::Server {
+    if std::env::var("P2P_SIGNALING_BIN").is_err() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "--release", "-p", "p2p-signaling"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::env::set_var("P2P_SIGNALING_BIN", target_dir().join("release/p2p-signaling"));
+    }
+    // Mesh rounds make many sockets quickly; lift the per-socket rate limit for the benchmark.
+    common::Server::start_with(&["--rate-per-sec", "100000", "--rate-burst", "100000"])
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap()
+}
+
+// ---------------------------------------------------------------- mesh formation
+
+struct MeshMode {
+    name: &'static str,
+    trickle: bool,
+    ice_servers: Vec<IceServer>,
+}
+
+/// One group of `n`: returns (start_client -> Started, start_client -> last UserConnected) of the
+/// last peer to join (the one that connects to everybody).
+async fn mesh_once(url: &str, n: usize, mode: &MeshMode, round: usize) -> (Duration, Duration) {
+    let cfg = || {
+        let mut c = common::config(url);
+        c.trickle_ice = mode.trickle;
+        c.ice_servers = mode.ice_servers.clone();
+        c.p2p_timeout_ms = 60_000;
+        c
+    };
+    let host = PeerClient::new(cfg()).unwrap();
+    host.start_host(&format!("bench {} {n} {round}", mode.name)).await.unwrap();
+    let host_id = host.client_id().unwrap();
+    let mut clients = Vec::new();
+    let mut last = (Duration::ZERO, Duration::ZERO);
+    for i in 1..n {
+        let c = PeerClient::new(cfg()).unwrap();
+        let mut events = c.subscribe();
+        let t0 = Instant::now();
+        c.start_client(&host_id).await.unwrap();
+        let started = t0.elapsed();
+        let mut connected = 0;
+        while connected < i {
+            match tokio::time::timeout(Duration::from_secs(60), events.recv()).await {
+                Ok(Some(Event::UserConnected(_))) => connected += 1,
+                Ok(Some(_)) => {}
+                _ => panic!("mesh did not complete"),
+            }
+        }
+        last = (started, t0.elapsed());
+        clients.push(c);
+    }
+    for c in &clients {
+        c.stop().await;
+    }
+    host.stop().await;
+    last
+}
+
+async fn bench_mesh(url: &str) {
+    let repeats: usize = std::env::var("P2P_BENCH_REPEATS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    // A STUN server that never answers (a bound UDP socket nobody reads): the common real case of
+    // an unreachable ICE server, without sending anything off this machine.
+    let blackhole = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let unreachable = vec![IceServer { urls: vec![format!("stun:{}", blackhole.local_addr().unwrap())], ..Default::default() }];
+    let mut modes = vec![
+        MeshMode { name: "trickle", trickle: true, ice_servers: vec![] },
+        MeshMode { name: "vanilla", trickle: false, ice_servers: vec![] },
+        MeshMode { name: "trickle, STUN unreachable", trickle: true, ice_servers: unreachable.clone() },
+        MeshMode { name: "vanilla, STUN unreachable", trickle: false, ice_servers: unreachable },
+    ];
+    let coturn = start_coturn();
+    if let Some((_, port)) = &coturn {
+        let servers = vec![
+            IceServer { urls: vec![format!("stun:127.0.0.1:{port}")], ..Default::default() },
+            IceServer { urls: vec![format!("turn:127.0.0.1:{port}")], username: "bench".into(), credential: "bench".into() },
+        ];
+        modes.push(MeshMode { name: "trickle, local STUN/TURN", trickle: true, ice_servers: servers.clone() });
+        modes.push(MeshMode { name: "vanilla, local STUN/TURN", trickle: false, ice_servers: servers });
+    }
+    println!("\n## Mesh formation (last joiner; {repeats} rounds; vanilla ICE timeout 2 s)\n");
+    println!("| mode | N | Started p50 (ms) | Started p95 (ms) | full mesh p50 (ms) | full mesh p95 (ms) |");
+    println!("|---|---|---|---|---|---|");
+    for mode in &modes {
+        for n in [2usize, 4, 8] {
+            let mut started = Vec::new();
+            let mut full = Vec::new();
+            for round in 0..repeats {
+                let (s, f) = mesh_once(url, n, mode, round).await;
+                started.push(ms(s));
+                full.push(ms(f));
+            }
+            started.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            full.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            println!(
+                "| {} | {n} | {:.1} | {:.1} | {:.1} | {:.1} |",
+                mode.name,
+                percentile(&started, 0.5),
+                percentile(&started, 0.95),
+                percentile(&full, 0.5),
+                percentile(&full, 0.95)
+            );
+        }
+    }
+    if let Some((mut child, _)) = coturn {
+        let _ = child.kill();
+        let _ = child.wait();
+    } else {
+        println!("\n(coturn not installed: `apt-get install coturn` adds the local STUN/TURN rows)");
+    }
+    drop(blackhole);
+}
+
+/// Starts coturn on loopback if it is installed; returns it and its port.
+fn start_coturn() -> Option<(Child, u16)> {
+    let bin = ["/usr/bin/turnserver", "/usr/sbin/turnserver"].into_iter().find(|p| std::path::Path::new(p).exists())?;
+    let port = UdpSocket::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let child = Command::new(bin)
+        .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--allow-loopback-peers", "--no-tls", "--no-dtls", "--no-cli"])
+        .args(["--lt-cred-mech", "--user=bench:bench", "--realm=bench", "--log-file=stdout", "--no-stdout-log"])
+        .arg(format!("--listening-port={port}"))
+        .args(["--min-port=49152", "--max-port=49999"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(Duration::from_millis(500));
+    Some((child, port))
+}
+
+// ---------------------------------------------------------------- data channel throughput
+
+const HIGH_WATER: usize = 1024 * 1024;
+
+fn init_for(reliable: bool) -> DataChannelInit {
+    if reliable {
+        DataChannelInit::default()
+    } else {
+        DataChannelInit { ordered: false, max_retransmits: Some(0), ..Default::default() }
+    }
+}
+
+struct Figures {
+    mib_s: f64,
+    msgs_s: f64,
+    delivered: f64,
+}
+
+/// Rust API: host (offerer) sends to the client over a channel made in the hook.
+async fn rust_throughput(url: &str, size: usize, reliable: bool, total: usize) -> Figures {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(bool, Arc<DataChannel>)>();
+    let make = |tx: mpsc::UnboundedSender<(bool, Arc<DataChannel>)>| {
+        let client = PeerClient::new(common::config(url)).unwrap();
+        client.add_pc_create_hook(move |_, is_offer, pc| {
+            let tx = tx.clone();
+            async move {
+                if is_offer {
+                    let dc = pc.create_data_channel("bench", &init_for(reliable)).await.unwrap();
+                    let _ = tx.send((true, dc));
+                } else {
+                    pc.on_data_channel(move |dc| {
+                        let _ = tx.send((false, dc));
+                    });
+                }
+            }
+        });
+        client
+    };
+    let host = make(tx.clone());
+    let client = make(tx);
+    host.start_host(&format!("dc {size} {reliable} {}", Instant::now().elapsed().as_nanos())).await.unwrap();
+    client.start_client(&host.client_id().unwrap()).await.unwrap();
+    let (mut sender, mut receiver) = (None, None);
+    while sender.is_none() || receiver.is_none() {
+        let (is_sender, dc) = rx.recv().await.unwrap();
+        if is_sender { sender = Some(dc) } else { receiver = Some(dc) }
+    }
+    let (sender, receiver) = (sender.unwrap(), receiver.unwrap());
+    // Wait for both ends to be open.
+    while sender.next_event().await != Some(DataChannelEvent::Open) {}
+    let count = total / size;
+    let recv = tokio::spawn(async move {
+        let (mut bytes, mut msgs) = (0usize, 0usize);
+        let mut last = Instant::now();
+        loop {
+            let idle = if reliable { Duration::from_secs(20) } else { Duration::from_secs(1) };
+            match tokio::time::timeout(idle, receiver.next_event()).await {
+                Ok(Some(DataChannelEvent::Message { data, .. })) => {
+                    bytes += data.len();
+                    msgs += 1;
+                    last = Instant::now();
+                    if msgs == count {
+                        break;
+                    }
+                }
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+        (bytes, msgs, last)
+    });
+    let payload = vec![0x5au8; size];
+    let t0 = Instant::now();
+    for i in 0..count {
+        if sender.send(&payload).await.is_err() {
+            break;
+        }
+        if i % 16 == 0 {
+            while sender.buffered_amount().await > HIGH_WATER {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+    let (bytes, msgs, last) = recv.await.unwrap();
+    let secs = last.duration_since(t0).as_secs_f64().max(1e-6);
+    client.stop().await;
+    host.stop().await;
+    Figures { mib_s: bytes as f64 / secs / 1048576.0, msgs_s: msgs as f64 / secs, delivered: msgs as f64 / count as f64 }
+}
+
+// The C ABI path: plain extern "C" callbacks and globals, as a C caller would write it.
+static C_SENDER: Mutex<Option<i32>> = Mutex::new(None);
+static C_RECEIVER: Mutex<Option<i32>> = Mutex::new(None);
+static C_RELIABLE: AtomicU64 = AtomicU64::new(1);
+static C_BYTES: AtomicU64 = AtomicU64::new(0);
+static C_MSGS: AtomicU64 = AtomicU64::new(0);
+static C_LAST_NS: AtomicU64 = AtomicU64::new(0);
+static C_OPEN: AtomicU64 = AtomicU64::new(0);
+static EPOCH: once_cell::sync::Lazy<Instant> = once_cell::sync::Lazy::new(Instant::now);
+
+unsafe extern "C" fn c_on_open(_: *mut c_void, _: i32) {
+    C_OPEN.fetch_add(1, Ordering::SeqCst);
+}
+unsafe extern "C" fn c_on_message(_: *mut c_void, _: i32, _: *const u8, len: i32, _: bool) {
+    C_BYTES.fetch_add(len as u64, Ordering::Relaxed);
+    C_MSGS.fetch_add(1, Ordering::Relaxed);
+    C_LAST_NS.store(EPOCH.elapsed().as_nanos() as u64, Ordering::Relaxed);
+}
+unsafe extern "C" fn c_on_remote(_: *mut c_void, dc: i32) {
+    p2p_dc_set_callbacks(dc, Some(c_on_open), None, Some(c_on_message), std::ptr::null_mut());
+    *C_RECEIVER.lock() = Some(dc);
+}
+unsafe extern "C" fn c_on_pc(_: *mut c_void, _: i32, _: *const c_char, is_offer: bool, pc: i32) {
+    if is_offer {
+        let reliable = C_RELIABLE.load(Ordering::SeqCst) == 1;
+        let init = p2p_data_channel_init {
+            unordered: !reliable,
+            unreliable: !reliable,
+            max_packet_life_time_ms: 0,
+            max_retransmits: 0,
+            negotiated: false,
+            stream_id: 0,
+            protocol: std::ptr::null(),
+        };
+        let dc = unsafe { p2p_pc_create_data_channel(pc, c"bench".as_ptr(), &init) };
+        p2p_dc_set_callbacks(dc, Some(c_on_open), None, None, std::ptr::null_mut());
+        *C_SENDER.lock() = Some(dc);
+    } else {
+        p2p_pc_set_data_channel_callback(pc, Some(c_on_remote), std::ptr::null_mut());
+    }
+}
+static C_RESULT: AtomicU64 = AtomicU64::new(0);
+unsafe extern "C" fn c_on_result(_: *mut c_void, _: i32, status: i32, _: *const c_char) {
+    C_RESULT.store(if status == 0 { 1 } else { 2 }, Ordering::SeqCst);
+}
+
+fn c_wait(cond: impl Fn() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < Duration::from_secs(30), "C ABI bench: timed out");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn c_throughput(url: &str, size: usize, reliable: bool, total: usize) -> Figures {
+    C_RELIABLE.store(reliable as u64, Ordering::SeqCst);
+    for a in [&C_BYTES, &C_MSGS, &C_OPEN, &C_RESULT] {
+        a.store(0, Ordering::SeqCst);
+    }
+    *C_SENDER.lock() = None;
+    *C_RECEIVER.lock() = None;
+    let json = CString::new(format!(r#"{{"signalingUrl":"{url}","bindAddresses":["127.0.0.1:0"]}}"#)).unwrap();
+    let host = unsafe { p2p_client_create(json.as_ptr()) };
+    let client = unsafe { p2p_client_create(json.as_ptr()) };
+    for c in [host, client] {
+        p2p_client_add_pc_create_hook(c, Some(c_on_pc), std::ptr::null_mut());
+    }
+    let name = CString::new(format!("c {size} {reliable} {:?}", Instant::now())).unwrap();
+    unsafe { p2p_client_start_host(host, name.as_ptr(), Some(c_on_result), std::ptr::null_mut()) };
+    c_wait(|| C_RESULT.load(Ordering::SeqCst) == 1);
+    C_RESULT.store(0, Ordering::SeqCst);
+    let mut id = [0 as c_char; 128];
+    unsafe { p2p_client_get_id(host, id.as_mut_ptr(), 128) };
+    unsafe { p2p_client_start_client(client, id.as_ptr(), Some(c_on_result), std::ptr::null_mut()) };
+    c_wait(|| C_RESULT.load(Ordering::SeqCst) == 1);
+    c_wait(|| C_OPEN.load(Ordering::SeqCst) >= 2 && C_SENDER.lock().is_some());
+    let dc = C_SENDER.lock().unwrap();
+    let count = total / size;
+    let payload = vec![0x5au8; size];
+    let t0_ns = EPOCH.elapsed().as_nanos() as u64;
+    for i in 0..count {
+        if unsafe { p2p_dc_send(dc, payload.as_ptr(), size as i32, false) } != P2P_OK {
+            break;
+        }
+        if i % 16 == 0 {
+            while p2p_dc_get_buffered_amount(dc) as usize > HIGH_WATER {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+    // Wait for the tail: all messages (reliable) or 1 s of silence (unreliable).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = (C_MSGS.load(Ordering::SeqCst), Instant::now());
+    while (C_MSGS.load(Ordering::SeqCst) as usize) < count && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+        let now = C_MSGS.load(Ordering::SeqCst);
+        if now != seen.0 {
+            seen = (now, Instant::now());
+        } else if !reliable && seen.1.elapsed() > Duration::from_secs(1) {
+            break;
+        }
+    }
+    let secs = ((C_LAST_NS.load(Ordering::SeqCst).saturating_sub(t0_ns)) as f64 / 1e9).max(1e-6);
+    let (bytes, msgs) = (C_BYTES.load(Ordering::SeqCst), C_MSGS.load(Ordering::SeqCst));
+    p2p_client_destroy(client);
+    p2p_client_destroy(host);
+    Figures { mib_s: bytes as f64 / secs / 1048576.0, msgs_s: msgs as f64 / secs, delivered: msgs as f64 / count as f64 }
+}
+
+async fn bench_datachannel(url: &str) {
+    println!("\n## Data channel, two peers in one process over loopback\n");
+    println!("| path | channel | message | MiB/s | messages/s | delivered |");
+    println!("|---|---|---|---|---|---|");
+    for reliable in [true, false] {
+        for size in [1024usize, 4096, 16 * 1024, 64 * 1024] {
+            let total = if reliable { 32 << 20 } else { 16 << 20 };
+            let kind = if reliable { "reliable" } else { "unreliable (unordered, 0 rtx)" };
+            let r = rust_throughput(url, size, reliable, total).await;
+            println!("| Rust API | {kind} | {} KiB | {:.1} | {:.0} | {:.1}% |", size / 1024, r.mib_s, r.msgs_s, r.delivered * 100.0);
+            let url2 = url.to_string();
+            let c = tokio::task::spawn_blocking(move || c_throughput(&url2, size, reliable, total)).await.unwrap();
+            println!("| C ABI | {kind} | {} KiB | {:.1} | {:.0} | {:.1}% |", size / 1024, c.mib_s, c.msgs_s, c.delivered * 100.0);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- footprint
+
+async fn bench_footprint(url: &str) {
+    println!("\n## Footprint\n");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(env!("CARGO")).args(["build", "-q", "--release", "--lib"]).current_dir(&root).status().unwrap();
+    assert!(status.success());
+    let lib = target_dir().join("release/libwebrtc_p2p.so");
+    let stripped = std::env::temp_dir().join("libwebrtc_p2p.stripped.so");
+    std::fs::copy(&lib, &stripped).unwrap();
+    let _ = Command::new("strip").arg(&stripped).status();
+    let size = std::fs::metadata(&stripped).unwrap().len();
+    println!("- stripped release cdylib (linux x86_64): {:.2} MiB ({size} bytes)", size as f64 / 1048576.0);
+    let _ = std::fs::remove_file(&stripped);
+
+    // Memory per open peer connection: a group of 8 in this process holds 8 x 7 = 56 connections.
+    let before = rss_kib();
+    let host = PeerClient::new(common::config(url)).unwrap();
+    host.start_host("footprint").await.unwrap();
+    let id = host.client_id().unwrap();
+    let mut members = vec![host];
+    for _ in 1..8 {
+        let c = PeerClient::new(common::config(url)).unwrap();
+        let mut ev = c.subscribe();
+        c.start_client(&id).await.unwrap();
+        let want = members.len();
+        let mut n = 0;
+        while n < want {
+            if let Some(Event::UserConnected(_)) = ev.recv().await {
+                n += 1;
+            }
+        }
+        members.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_kib();
+    println!(
+        "- memory per open peer connection: {:.0} KiB (RSS {} -> {} KiB for 56 connections with a data channel-less mesh, signaling sockets included)",
+        (after.saturating_sub(before)) as f64 / 56.0,
+        before,
+        after
+    );
+    for m in &members {
+        m.stop().await;
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let want = |s: &str| args.is_empty() || args.iter().any(|a| a == s);
+    println!("# webrtc_p2p benchmarks ({} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    let server = start_server();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        if want("footprint") {
+            bench_footprint(&server.url).await;
+        }
+        if want("mesh") {
+            bench_mesh(&server.url).await;
+        }
+        if want("datachannel") {
+            bench_datachannel(&server.url).await;
+        }
+    });
+}
