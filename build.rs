@@ -65,9 +65,13 @@ fn main() {
         .map(|s| s.to_string())
         .collect();
     let header_path = out.join("webrtc_p2p.h");
-    cbindgen::Builder::new()
-        .with_crate(&root)
-        .with_config(config)
+    // Only the FFI files are parsed: a public constant elsewhere in the crate must not leak into
+    // the C ABI (it did once: the UDP buffer size).
+    let mut builder = cbindgen::Builder::new().with_config(config);
+    for f in FFI_FILES {
+        builder = builder.with_src(root.join("src/ffi").join(f));
+    }
+    builder
         .generate()
         .expect("cbindgen failed")
         .write_to_file(&header_path);

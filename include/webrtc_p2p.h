@@ -174,25 +174,6 @@ typedef void (*p2p_pc_close_cb)(void *user_data, int32_t client, const char *pee
 typedef void (*p2p_result_cb)(void *user_data, int32_t request, int32_t status, const char *json);
 
 /**
- * A data channel event without payload: a remote channel arrived, a channel opened or closed.
- */
-typedef void (*p2p_dc_cb)(void *user_data, int32_t dc);
-
-/**
- * A message: `data` is valid during the call only.
- */
-typedef void (*p2p_dc_message_cb)(void *user_data,
-                                  int32_t dc,
-                                  const uint8_t *data,
-                                  int32_t len,
-                                  bool is_text);
-
-/**
- * A log line: `level` is a `P2P_LOG_*`; `message` is valid during the call only.
- */
-typedef void (*p2p_log_cb)(void *user_data, int32_t level, const char *message);
-
-/**
  * Options of `p2p_pc_create_data_channel`; all zero (or a NULL pointer) is a reliable, ordered channel.
  */
 typedef struct {
@@ -217,9 +198,35 @@ typedef struct {
   const char *protocol;
 } p2p_data_channel_init;
 
+/**
+ * A data channel event without payload: a remote channel arrived, a channel opened or closed.
+ */
+typedef void (*p2p_dc_cb)(void *user_data, int32_t dc);
+
+/**
+ * A message: `data` is valid during the call only.
+ */
+typedef void (*p2p_dc_message_cb)(void *user_data,
+                                  int32_t dc,
+                                  const uint8_t *data,
+                                  int32_t len,
+                                  bool is_text);
+
+/**
+ * A log line: `level` is a `P2P_LOG_*`; `message` is valid during the call only.
+ */
+typedef void (*p2p_log_cb)(void *user_data, int32_t level, const char *message);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Copies this thread's last error message into `buffer` (NUL-terminated, truncated to fit).
+ * Returns the size the whole message needs, NUL included; it was copied whole iff that is <= `size`.
+ */
+int32_t p2p_get_last_error(char *buffer,
+                           int32_t size);
 
 /**
  * Creates a client from its JSON config (see the README for the keys). Returns the handle (> 0)
@@ -316,6 +323,21 @@ const char *p2p_version(void);
 int32_t p2p_handle_count(void);
 
 /**
+ * Creates a data channel; `init` may be NULL (reliable, ordered). Returns the channel handle or a
+ * `P2P_ERR_*`. Blocks up to 5 s (it is a local operation; it normally takes microseconds). Call it
+ * in the pc-create hook so the channel is part of the offer.
+ */
+int32_t p2p_pc_create_data_channel(int32_t pc,
+                                   const char *label,
+                                   const p2p_data_channel_init *init);
+
+/**
+ * Sets the callback for channels the remote side creates (`cb(user_data, dc)` on a library thread).
+ * Channels that arrived before this call are delivered at once.
+ */
+int32_t p2p_pc_set_data_channel_callback(int32_t pc, p2p_dc_cb cb, void *user_data);
+
+/**
  * Sets the channel's callbacks (any may be NULL). Events that came before are delivered at once, in
  * order. Callbacks run on library threads.
  */
@@ -352,34 +374,12 @@ int32_t p2p_dc_get_buffered_amount(int32_t dc);
 int32_t p2p_dc_close(int32_t dc);
 
 /**
- * Copies this thread's last error message into `buffer` (NUL-terminated, truncated to fit).
- * Returns the size the whole message needs, NUL included; it was copied whole iff that is <= `size`.
- */
-int32_t p2p_get_last_error(char *buffer,
-                           int32_t size);
-
-/**
  * Routes the library's log lines at `level` (`P2P_LOG_*`) and more severe to `cb`, from any thread.
  * NULL `cb` or `P2P_LOG_NONE` turns logging off; after this returns the old callback is not called
  * again. Do not call it from inside the log callback. Fails with `P2P_ERR_INVALID_STATE` if the
  * host process already installed another global `tracing` subscriber.
  */
 int32_t p2p_set_log_callback(p2p_log_cb cb, void *user_data, int32_t level);
-
-/**
- * Creates a data channel; `init` may be NULL (reliable, ordered). Returns the channel handle or a
- * `P2P_ERR_*`. Blocks up to 5 s (it is a local operation; it normally takes microseconds). Call it
- * in the pc-create hook so the channel is part of the offer.
- */
-int32_t p2p_pc_create_data_channel(int32_t pc,
-                                   const char *label,
-                                   const p2p_data_channel_init *init);
-
-/**
- * Sets the callback for channels the remote side creates (`cb(user_data, dc)` on a library thread).
- * Channels that arrived before this call are delivered at once.
- */
-int32_t p2p_pc_set_data_channel_callback(int32_t pc, p2p_dc_cb cb, void *user_data);
 
 #ifdef __cplusplus
 }  // extern "C"

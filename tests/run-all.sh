@@ -16,7 +16,7 @@ step "build (workspace, tests, examples)"
 cargo build --workspace --all-targets
 
 step "Rust tests (client core, C ABI, C caller, bindings, server)"
-cargo test --workspace -- --test-threads=2
+cargo test --workspace --no-fail-fast -- --test-threads=2
 
 if [ -f server/tests/js/run.sh ]; then
   step "signaling server with node's socket.io-client"
