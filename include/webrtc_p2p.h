@@ -307,7 +307,7 @@ int32_t p2p_client_get_id(int32_t client, char *buffer, int32_t size);
 int32_t p2p_client_get_host_id(int32_t client, char *buffer, int32_t size);
 
 /**
- * Destroys every client and frees every handle, then stops the library's runtime: for an editor
+ * Destroys every client and frees every handle, clears the log callback, then stops the library's runtime: for an editor
  * domain reload. Blocks up to ~7 s. Must not be called from inside a callback.
  */
 int32_t p2p_shutdown(void);

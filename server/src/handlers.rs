@@ -252,8 +252,11 @@ impl Worker {
         self.state.metrics.connections.fetch_sub(1, Ordering::SeqCst);
         let notify = self.state.registry.lock().leave(&self.sid);
         let body = json!({"id": self.sid});
+        // `io.of` rather than `io.to`: during shutdown the namespace is removed while queued
+        // disconnects still drain, and `io.to` panics then (found by the load bench).
+        let Some(ns) = self.io.of("/") else { return };
         for member in notify {
-            let _ = self.io.to(member).emit("user disconnected", &body).await;
+            let _ = ns.clone().to(member).emit("user disconnected", &body).await;
         }
         tracing::debug!(sid = %self.sid, "disconnected");
     }

@@ -156,7 +156,7 @@ async fn create_list_join_relay_and_disconnect() {
     let server = Server::start(&[]);
     let host = connect(&server.url).await;
     let mut a = connect(&server.url).await;
-    let mut b = connect(&server.url).await;
+    let b = connect(&server.url).await;
     assert_eq!(host.hosts().await, json!([]));
     assert_eq!(host.create_host(json!("room")).await, json!({"status": 200, "message": "Host have been created"}));
     assert_eq!(a.create_host(json!("room")).await, json!({"status": 409, "message": "Host already exists"}));

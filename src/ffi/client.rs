@@ -293,7 +293,7 @@ pub unsafe extern "C" fn p2p_client_get_host_id(client: i32, buffer: *mut c_char
     })
 }
 
-/// Destroys every client and frees every handle, then stops the library's runtime: for an editor
+/// Destroys every client and frees every handle, clears the log callback, then stops the library's runtime: for an editor
 /// domain reload. Blocks up to ~7 s. Must not be called from inside a callback.
 #[no_mangle]
 pub extern "C" fn p2p_shutdown() -> i32 {
@@ -301,6 +301,7 @@ pub extern "C" fn p2p_shutdown() -> i32 {
         if in_callback() || runtime::on_runtime_thread() {
             return Err(FfiError::new(P2P_ERR_INVALID_STATE, "p2p_shutdown cannot be called from a callback"));
         }
+        super::log::clear();
         let objects = handles::drain();
         for object in &objects {
             if let Object::Client(c) = object {

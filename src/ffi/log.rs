@@ -72,6 +72,12 @@ impl Subscriber for CallbackSubscriber {
     fn exit(&self, _: &Id) {}
 }
 
+/// Drops the log callback (p2p_shutdown: the code it points to may be unloaded next).
+pub(crate) fn clear() {
+    *SINK.write() = None;
+    LEVEL.store(P2P_LOG_NONE, Ordering::Relaxed);
+}
+
 /// Routes the library's log lines at `level` (`P2P_LOG_*`) and more severe to `cb`, from any thread.
 /// NULL `cb` or `P2P_LOG_NONE` turns logging off; after this returns the old callback is not called
 /// again. Do not call it from inside the log callback. Fails with `P2P_ERR_INVALID_STATE` if the

@@ -112,8 +112,17 @@ impl DataChannel {
         self.inner.set_buffered_amount_low_threshold(bytes).await.map_err(rtc_err)
     }
 
+    /// Closes the channel. Idempotent, as `RTCDataChannel.close()` is: closing a channel that is
+    /// already closing or closed (by either side, or with its connection) succeeds.
     pub async fn close(&self) -> Result<()> {
-        self.inner.close().await.map_err(rtc_err)
+        if matches!(self.ready_state().await, DataChannelState::Closing | DataChannelState::Closed) {
+            return Ok(());
+        }
+        match self.inner.close().await {
+            Ok(()) => Ok(()),
+            Err(_) if self.ready_state().await != DataChannelState::Open => Ok(()),
+            Err(e) => Err(rtc_err(e)),
+        }
     }
 
     /// The next event; `None` when the channel (or its connection) is gone. Only one task should

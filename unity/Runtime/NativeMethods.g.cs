@@ -185,7 +185,7 @@ namespace WebRtcP2p.Native
         public static extern int p2p_client_get_host_id(int client, byte* buffer, int size);
 
         /// <summary>
-        ///  Destroys every client and frees every handle, then stops the library's runtime: for an editor
+        ///  Destroys every client and frees every handle, clears the log callback, then stops the library's runtime: for an editor
         ///  domain reload. Blocks up to ~7 s. Must not be called from inside a callback.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_shutdown", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

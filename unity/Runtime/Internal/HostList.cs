@@ -1,0 +1,34 @@
+using System.Collections.Generic;
+using System.Threading.Tasks;
+
+namespace WebRtcP2p.Internal
+{
+    /// <summary>The host list's JSON (<c>[{"id":"…","name":"…"}]</c>) as Host objects.</summary>
+    internal static class HostList
+    {
+        public static async Task<List<Host>> ParseAsync(Task<string> json)
+        {
+            return Parse(await json.ConfigureAwait(false));
+        }
+
+        public static List<Host> Parse(string json)
+        {
+            var list = JsonReader.Parse(json) as List<object>;
+            if (list == null)
+            {
+                throw new PeerClientException(ErrorCodes.Rejected, "the host list is not a JSON array: " + json);
+            }
+            var hosts = new List<Host>();
+            foreach (var item in list)
+            {
+                var h = item as Dictionary<string, object>;
+                object id, name;
+                if (h != null && h.TryGetValue("id", out id) && h.TryGetValue("name", out name) && id is string && name is string)
+                {
+                    hosts.Add(new Host((string)id, (string)name));
+                }
+            }
+            return hosts;
+        }
+    }
+}

@@ -1,0 +1,208 @@
+#if !UNITY_WEBGL || UNITY_EDITOR
+using System;
+using AOT;
+using WebRtcP2p.Native;
+
+namespace WebRtcP2p.Internal
+{
+    /// <summary>
+    /// The only managed code the native library calls. Static methods (IL2CPP can marshal nothing
+    /// else) held by static delegates (never collected, so no native pointer outlives its delegate);
+    /// user_data is a HandleTable key, so a callback for a disposed object finds nothing and returns.
+    /// No exception may cross into native code: each one is caught and reported.
+    /// </summary>
+    internal static unsafe class Trampolines
+    {
+        public static readonly NativeMethods.p2p_client_set_event_callback_cb_delegate Event = OnEvent;
+        public static readonly NativeMethods.p2p_client_add_pc_create_hook_cb_delegate PcCreate = OnPcCreate;
+        public static readonly NativeMethods.p2p_client_add_pc_close_hook_cb_delegate PcClose = OnPcClose;
+        public static readonly NativeMethods.p2p_client_start_host_result_cb_delegate StartHostResult = OnStartHostResult;
+        public static readonly NativeMethods.p2p_client_list_hosts_result_cb_delegate ListHostsResult = OnListHostsResult;
+        public static readonly NativeMethods.p2p_client_start_client_result_cb_delegate StartClientResult = OnStartClientResult;
+        public static readonly NativeMethods.p2p_pc_set_data_channel_callback_cb_delegate RemoteChannel = OnRemoteChannel;
+        public static readonly NativeMethods.p2p_dc_set_callbacks_on_open_delegate ChannelOpen = OnChannelOpen;
+        public static readonly NativeMethods.p2p_dc_set_callbacks_on_close_delegate ChannelClose = OnChannelClose;
+        public static readonly NativeMethods.p2p_dc_set_callbacks_on_message_delegate ChannelMessage = OnChannelMessage;
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_set_event_callback_cb_delegate))]
+        private static void OnEvent(void* userData, int client, int eventCode, byte* arg)
+        {
+            try
+            {
+                var target = HandleTable.Get<NativePeerClient>(userData);
+                if (target != null)
+                {
+                    target.HandleEvent(eventCode, Utf8.FromC(arg));
+                }
+            }
+            catch (Exception e)
+            {
+                PeerClientLog.Exception(e);
+            }
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_add_pc_create_hook_cb_delegate))]
+        private static void OnPcCreate(void* userData, int client, byte* peerId, bool isOffer, int pc)
+        {
+            try
+            {
+                var target = HandleTable.Get<NativePeerClient>(userData);
+                if (target != null)
+                {
+                    target.HandlePcCreate(Utf8.FromC(peerId), isOffer, pc);
+                }
+            }
+            catch (Exception e)
+            {
+                PeerClientLog.Exception(e);
+            }
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_add_pc_close_hook_cb_delegate))]
+        private static void OnPcClose(void* userData, int client, byte* peerId)
+        {
+            try
+            {
+                var target = HandleTable.Get<NativePeerClient>(userData);
+                if (target != null)
+                {
+                    target.HandlePcClose(Utf8.FromC(peerId));
+                }
+            }
+            catch (Exception e)
+            {
+                PeerClientLog.Exception(e);
+            }
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_start_host_result_cb_delegate))]
+        private static void OnStartHostResult(void* userData, int request, int status, byte* json)
+        {
+            Complete(userData, status, json);
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_list_hosts_result_cb_delegate))]
+        private static void OnListHostsResult(void* userData, int request, int status, byte* json)
+        {
+            Complete(userData, status, json);
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_start_client_result_cb_delegate))]
+        private static void OnStartClientResult(void* userData, int request, int status, byte* json)
+        {
+            Complete(userData, status, json);
+        }
+
+        private static void Complete(void* userData, int status, byte* json)
+        {
+            try
+            {
+                var request = HandleTable.Get<PendingRequest>(userData);
+                if (request == null)
+                {
+                    return;
+                }
+                var text = Utf8.FromC(json);
+                if (status == ErrorCodes.HostExists || status < 0)
+                {
+                    var message = ErrorMessage(text) ?? ("request failed with code " + status);
+                    request.Fail(status == ErrorCodes.HostExists
+                        ? new HostNameAlreadyExistsException(message)
+                        : new PeerClientException(status, message));
+                }
+                else
+                {
+                    request.Succeed(text);
+                }
+            }
+            catch (Exception e)
+            {
+                PeerClientLog.Exception(e);
+            }
+        }
+
+        /// <summary>The "error" member of a failed request's JSON, if there is one.</summary>
+        private static string ErrorMessage(string json)
+        {
+            try
+            {
+                var d = JsonReader.Parse(json) as System.Collections.Generic.Dictionary<string, object>;
+                object message;
+                return d != null && d.TryGetValue("error", out message) ? message as string : null;
+            }
+            catch (FormatException)
+            {
+                return json;
+            }
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_pc_set_data_channel_callback_cb_delegate))]
+        private static void OnRemoteChannel(void* userData, int dc)
+        {
+            try
+            {
+                var pc = HandleTable.Get<RtcPeerConnection>(userData);
+                if (pc != null)
+                {
+                    pc.HandleRemoteChannel(dc);
+                }
+            }
+            catch (Exception e)
+            {
+                PeerClientLog.Exception(e);
+            }
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_dc_set_callbacks_on_open_delegate))]
+        private static void OnChannelOpen(void* userData, int dc)
+        {
+            try
+            {
+                var channel = HandleTable.Get<RtcDataChannel>(userData);
+                if (channel != null)
+                {
+                    channel.HandleOpen();
+                }
+            }
+            catch (Exception e)
+            {
+                PeerClientLog.Exception(e);
+            }
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_dc_set_callbacks_on_close_delegate))]
+        private static void OnChannelClose(void* userData, int dc)
+        {
+            try
+            {
+                var channel = HandleTable.Get<RtcDataChannel>(userData);
+                if (channel != null)
+                {
+                    channel.HandleClose();
+                }
+            }
+            catch (Exception e)
+            {
+                PeerClientLog.Exception(e);
+            }
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_dc_set_callbacks_on_message_delegate))]
+        private static void OnChannelMessage(void* userData, int dc, byte* data, int len, bool isText)
+        {
+            try
+            {
+                var channel = HandleTable.Get<RtcDataChannel>(userData);
+                if (channel != null)
+                {
+                    channel.HandleMessage(data, len);
+                }
+            }
+            catch (Exception e)
+            {
+                PeerClientLog.Exception(e);
+            }
+        }
+    }
+}
+#endif
