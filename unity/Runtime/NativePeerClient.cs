@@ -192,6 +192,17 @@ namespace WebRtcP2p
             CompleteEvents();
         }
 
+        /// <summary>
+        /// Destroys every native client and stops the library's threads (p2p_shutdown; blocks up to
+        /// ~7 s). Unity calls it on quit and before a domain reload; other hosts (a console app under
+        /// Mono or .NET) call it before exiting, or the library's threads keep the process alive.
+        /// Clients made before are unusable afterwards; new ones may be made.
+        /// </summary>
+        public static void ShutdownLibrary()
+        {
+            NativeResult.Check(NativeMethods.p2p_shutdown());
+        }
+
         internal void Post(Action action)
         {
             dispatcher.Post(action);

@@ -34,6 +34,7 @@ namespace WebRtcP2p.Tests
                 Test("losing the signaling server raises OnDisconnected once; the links keep working", ServerLoss),
                 Test("bad input gets exceptions, never a crash", BadInput),
                 Test("the ported NativeDataChannelClient sample carries messages", Sample),
+                Test("after ShutdownLibrary (a domain reload) old clients fail cleanly and new ones work", Reload),
             };
             var filter = args.Length > 0 ? args[0] : null;
             int passed = 0, failed = 0;
@@ -67,6 +68,9 @@ namespace WebRtcP2p.Tests
                 }
             }
             Console.WriteLine("{0} passed, {1} failed", passed, failed);
+            // Tear the library down as the editor does before a domain reload; the process must then
+            // exit on its own (run.sh's timeout fails the suite if it hangs).
+            NativePeerClient.ShutdownLibrary();
             return failed == 0 && passed > 0 ? 0 : 1;
         }
 
@@ -368,6 +372,25 @@ namespace WebRtcP2p.Tests
                 Assert.True(got.Contains("host<-hi host") && got.Contains("client<-hi client"), "both ways: " + string.Join(",", got));
                 clientChat.Clear();
                 Assert.Equal(0, clientChat.OpenCount, "Clear closes the channels");
+            }
+        }
+
+        private static void Reload()
+        {
+            using (var server = new SignalingServer())
+            {
+                var old = new TestPeer("old", server.Url);
+                Pump.Wait(old.Client.StartHostAsync(UniqueName("before")), Long, old);
+                NativePeerClient.ShutdownLibrary();
+                Assert.Equal(0, NativeMethods.p2p_handle_count(), "no handle survives the shutdown");
+                var e = Assert.Throws<PeerClientException>(() => old.Client.Stop(), "a client from before the shutdown");
+                Assert.Equal(ErrorCodes.InvalidHandle, e.Code, "its handle is gone");
+                old.Dispose();
+                using (var fresh = new TestPeer("fresh", server.Url))
+                using (var joiner = new TestPeer("joiner", server.Url))
+                {
+                    FormMesh(fresh, joiner);
+                }
             }
         }
 
