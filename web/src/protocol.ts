@@ -1,0 +1,116 @@
+/**
+ * The signaling vocabulary and the trickle capability rule of docs/protocol.md, as pure functions so
+ * they are unit-tested without sockets or WebRTC.
+ */
+
+export const MessageType = {
+  join: "join",
+  offer: "offer",
+  answer: "answer",
+  done: "done",
+  callMe: "call me",
+  candidate: "candidate",
+  bye: "bye",
+} as const;
+
+export interface IceInit {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+}
+
+/** The body of a `message` event; `from` is set by the server. */
+export interface Message {
+  type: string;
+  to?: string;
+  from?: string;
+  me?: string;
+  sdp?: string;
+  ice?: IceInit;
+  trickle?: boolean;
+}
+
+export interface Host {
+  id: string;
+  name: string;
+}
+
+export interface Ack {
+  status: number;
+  message?: string;
+  hosts?: Host[];
+  id?: string;
+}
+
+/** A message of `type` to `to`, with the trickle flag only when true (so a vanilla peer sends what Extreal sends). */
+export function message(type: string, to: string, fields: Partial<Message> = {}, trickle = false): Message {
+  const m: Message = { type, to, ...fields };
+  if (trickle) m.trickle = true;
+  return m;
+}
+
+/** Rule 3: an offerer trickles iff it supports trickle and knows the remote does. */
+export function offererTrickles(selfTrickle: boolean, remoteTrickle: boolean): boolean {
+  return selfTrickle && remoteTrickle;
+}
+
+/** Rule 4: an answerer trickles iff the offer carried the flag and it supports trickle itself. */
+export function answererTrickles(selfTrickle: boolean, offer: Message): boolean {
+  return selfTrickle && offer.trickle === true;
+}
+
+/** Rule 2: `call me` forwards the newcomer's capability as seen on its `join`. */
+export function callMe(member: string, join: Message): Message {
+  return message(MessageType.callMe, member, { me: join.from }, join.trickle === true);
+}
+
+/** Validates an incoming `message` body: a known type, a sender, and the fields that type needs. */
+export function parseMessage(body: unknown): Message | null {
+  if (typeof body !== "object" || body === null) return null;
+  const m = body as Record<string, unknown>;
+  if (typeof m.type !== "string" || typeof m.from !== "string" || m.from.length === 0) return null;
+  switch (m.type) {
+    case MessageType.offer:
+    case MessageType.answer:
+      if (typeof m.sdp !== "string") return null;
+      break;
+    case MessageType.callMe:
+      if (typeof m.me !== "string") return null;
+      break;
+    case MessageType.candidate: {
+      const ice = m.ice as Record<string, unknown> | undefined;
+      if (typeof ice !== "object" || ice === null || typeof ice.candidate !== "string") return null;
+      break;
+    }
+    case MessageType.join:
+    case MessageType.done:
+    case MessageType.bye:
+      break;
+    default:
+      return null;
+  }
+  return m as unknown as Message;
+}
+
+/**
+ * Candidates that arrive before the remote description is applied wait here (rule 5).
+ */
+export class CandidateQueue {
+  private pending: IceInit[] = [];
+  private ready = false;
+
+  /** Returns the candidate to apply now, or null when it was queued. */
+  push(ice: IceInit): IceInit | null {
+    if (this.ready) return ice;
+    this.pending.push(ice);
+    return null;
+  }
+
+  /** The remote description is set: returns what waited, in order. */
+  open(): IceInit[] {
+    this.ready = true;
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+}
