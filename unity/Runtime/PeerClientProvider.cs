@@ -6,14 +6,14 @@ namespace WebRtcP2p
     public static class PeerClientProvider
     {
         /// <summary>
-        /// The native client (a WebGL player is not supported yet: the browser client is pending).
+        /// The native client everywhere but in a WebGL player, where the browser's WebRTC is used
+        /// (WebGLPeerClient over the web package's PeerAdapter).
         /// Call it on the thread that should receive events (Unity's main thread).
         /// </summary>
         public static PeerClient Provide(PeerConfig peerConfig)
         {
 #if UNITY_WEBGL && !UNITY_EDITOR
-            // The browser client (web/ and its jslib bridge) is not part of this package yet.
-            throw new System.PlatformNotSupportedException("webrtc_p2p: the WebGL PeerClient is not available yet");
+            return new WebGLPeerClient(peerConfig);
 #else
             return new NativePeerClient(peerConfig, SynchronizationContext.Current);
 #endif

@@ -14,6 +14,10 @@ for f in "$target/libwebrtc_p2p.so" "$target/p2p-signaling" "$target/examples/ch
   [ -e "$f" ] || { echo "missing $f: run cargo build --workspace --all-targets first" >&2; exit 1; }
 done
 
+# The WebGL player build (WebGLPeerClient over the jslib) cannot run here; it must at least compile.
+mapfile -t runtime < <(find "$root/unity/Runtime" -name '*.cs' | sort)
+mcs -langversion:7 -unsafe -warnaserror+ -nowarn:1591 -define:UNITY_WEBGL -target:library -r:System.Core -out:"$out/webgl.dll" "${runtime[@]}"
+
 mapfile -t sources < <(find "$root/unity/Runtime" "$root/unity/Samples~" "$root/unity/Tests~" -name '*.cs' | sort)
 mcs -langversion:7 -unsafe -warnaserror+ -nowarn:1591 -r:System.Core -out:"$out/tests.exe" "${sources[@]}"
 

@@ -1,7 +1,10 @@
 // The demo page: create or join a group, see the peers and their link state, chat over the "chat"
 // data channel (made by the offerer in the pc-create hook, as the native chat example does, so
 // browser tabs and native peers share one group).
-import { PeerClient } from "../src/index.js";
+import { PeerAdapter, PeerClient } from "../src/index.js";
+
+// For experiments from the console, and for the bridge test (which plays Unity's part).
+(window as unknown as { webrtcP2p: object }).webrtcP2p = { PeerClient, PeerAdapter };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const log = (line: string) => {

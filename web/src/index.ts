@@ -1,3 +1,6 @@
 export { PeerClient, HostNameAlreadyExistsError } from "./PeerClient.js";
 export type { PeerConfig, PeerRole, PeerEvents, PeerEventName, PcCreateHook, PcCloseHook } from "./PeerClient.js";
 export * from "./protocol.js";
+export { PeerAdapter } from "./PeerAdapter.js";
+export type { PeerClientProvider } from "./PeerAdapter.js";
+export { addAction, addFunction, callback, bridge } from "./bridge.js";

@@ -1,0 +1,81 @@
+import { addAction, addFunction, callback } from "./bridge.js";
+import { HostNameAlreadyExistsError, PeerClient, type PeerConfig, type PeerEventName } from "./PeerClient.js";
+
+/** Returns the PeerClient the adapter made for Unity (after C# sent its config). */
+export type PeerClientProvider = () => PeerClient;
+
+const prefix = (name: string) => `WebGLPeerClient#${name}`;
+
+/** C# event handler names, per PeerClient event (unity/Runtime/WebGL/WebGLPeerClient.cs). */
+const eventCallbacks: Record<PeerEventName, string> = {
+  started: "HandleOnStarted",
+  startFailed: "HandleOnStartFailed",
+  connectFailed: "HandleOnConnectFailed",
+  disconnected: "HandleOnDisconnected",
+  userConnecting: "HandleOnUserConnecting",
+  userConnected: "HandleOnUserConnected",
+  userDisconnecting: "HandleOnUserDisconnecting",
+};
+
+/** The JSON config C# sends (unity PeerConfig.ToJson: the native library's keys). */
+interface WebGLPeerConfig {
+  signalingUrl: string;
+  iceServers?: { urls: string[]; username?: string; credential?: string }[];
+  p2pTimeoutMs?: number;
+  vanillaIceTimeoutMs?: number;
+  trickleIce?: boolean;
+  socket?: { connectionTimeoutMs?: number; reconnection?: boolean };
+}
+
+/**
+ * Connects Unity's WebGLPeerClient to a browser PeerClient through the bridge, with the action names
+ * the seed's WebGLPeerClient calls. Results go back as callbacks carrying JSON
+ * `{status: 0 | error code, message?, hosts?}` (status codes as in the C ABI).
+ */
+export class PeerAdapter {
+  private peerClient: PeerClient | null = null;
+
+  public adapt = (): void => {
+    addAction(prefix("WebGLPeerConfig"), (json) => {
+      const c = JSON.parse(json) as WebGLPeerConfig;
+      const config: PeerConfig = {
+        signalingUrl: c.signalingUrl,
+        pcConfig: { iceServers: (c.iceServers ?? []).map((s) => ({ urls: s.urls, username: s.username, credential: s.credential })) },
+        p2pTimeoutMs: c.p2pTimeoutMs,
+        vanillaIceTimeoutMs: c.vanillaIceTimeoutMs,
+        trickleIce: c.trickleIce,
+        socketOptions: { timeout: c.socket?.connectionTimeoutMs ?? 5000, reconnection: c.socket?.reconnection ?? false },
+      };
+      this.peerClient?.stop();
+      const client = new PeerClient(config);
+      for (const [event, name] of Object.entries(eventCallbacks)) {
+        client.on(event as PeerEventName, (arg) => callback(prefix(name), arg));
+      }
+      this.peerClient = client;
+    });
+    addAction(prefix("DoStartHostAsync"), (name) => this.reply("ReceiveStartHostResponse", () => this.getPeerClient().startHost(name)));
+    addAction(prefix("DoListHostsAsync"), () =>
+      this.reply("ReceiveListHostsResponse", async () => ({ hosts: await this.getPeerClient().listHosts() })),
+    );
+    addAction(prefix("DoStartClientAsync"), (hostId) => this.reply("ReceiveStartClientResponse", () => this.getPeerClient().startClient(hostId), -7));
+    addAction(prefix("DoStop"), () => this.peerClient?.stop());
+    addFunction(prefix("IsRunning"), () => String(this.peerClient?.isRunning ?? false));
+    addFunction(prefix("GetRole"), () => this.peerClient?.role ?? "None");
+    addFunction(prefix("GetHostId"), () => this.peerClient?.hostId ?? "");
+    addFunction(prefix("GetClientId"), () => this.peerClient?.clientId ?? "");
+  };
+
+  /** For app code (data channels in pc hooks), as the seed's `peerAdapter.getPeerClient`. */
+  public getPeerClient: PeerClientProvider = () => {
+    if (!this.peerClient) throw new Error("PeerClient is not ready: Unity has not sent its PeerConfig yet");
+    return this.peerClient;
+  };
+
+  /** Runs a request and answers C# with its result; `failCode` is the C ABI code of a failure. */
+  private reply(name: string, run: () => Promise<unknown>, failCode = -5): void {
+    run().then(
+      (value) => callback(prefix(name), JSON.stringify({ status: 0, ...(typeof value === "object" && value ? value : {}) })),
+      (e: Error) => callback(prefix(name), JSON.stringify({ status: e instanceof HostNameAlreadyExistsError ? -6 : failCode, message: e.message })),
+    );
+  }
+}
