@@ -6,7 +6,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 port="${SIGNALING_PORT:-3010}"
 web_port="${WEB_PORT:-8080}"
-cargo build -q -p p2p-signaling --example chat
+cargo build -q -p p2p-signaling -p webrtc_p2p --example chat
 target="${CARGO_TARGET_DIR:-$root/target}"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
