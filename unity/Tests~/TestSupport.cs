@@ -10,6 +10,25 @@ using WebRtcP2p;
 
 namespace WebRtcP2p.Tests
 {
+    internal static class ChildProcess
+    {
+        /// <summary>Kills a test's child process if it still runs (it may have exited already).</summary>
+        public static void Kill(Process process)
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill();
+                    process.WaitForExit(5000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+    }
+
     /// <summary>A real p2p-signaling process on 127.0.0.1 with an OS-chosen port.</summary>
     public sealed class SignalingServer : IDisposable
     {
@@ -52,17 +71,7 @@ namespace WebRtcP2p.Tests
 
         public void Dispose()
         {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill();
-                    process.WaitForExit(5000);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
+            ChildProcess.Kill(process);
         }
     }
 
@@ -119,17 +128,7 @@ namespace WebRtcP2p.Tests
 
         public void Dispose()
         {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill();
-                    process.WaitForExit(5000);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
+            ChildProcess.Kill(process);
         }
     }
 

@@ -27,52 +27,19 @@ namespace WebRtcP2p.Internal
         [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_set_event_callback_cb_delegate))]
         private static void OnEvent(void* userData, int client, int eventCode, byte* arg)
         {
-            try
-            {
-                var target = HandleTable.Get<NativePeerClient>(userData);
-                if (target != null)
-                {
-                    target.HandleEvent(eventCode, Utf8.FromC(arg));
-                }
-            }
-            catch (Exception e)
-            {
-                PeerClientLog.Exception(e);
-            }
+            Deliver<NativePeerClient>(userData, target => target.HandleEvent(eventCode, Utf8.FromC(arg)));
         }
 
         [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_add_pc_create_hook_cb_delegate))]
         private static void OnPcCreate(void* userData, int client, byte* peerId, bool isOffer, int pc)
         {
-            try
-            {
-                var target = HandleTable.Get<NativePeerClient>(userData);
-                if (target != null)
-                {
-                    target.HandlePcCreate(Utf8.FromC(peerId), isOffer, pc);
-                }
-            }
-            catch (Exception e)
-            {
-                PeerClientLog.Exception(e);
-            }
+            Deliver<NativePeerClient>(userData, target => target.HandlePcCreate(Utf8.FromC(peerId), isOffer, pc));
         }
 
         [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_add_pc_close_hook_cb_delegate))]
         private static void OnPcClose(void* userData, int client, byte* peerId)
         {
-            try
-            {
-                var target = HandleTable.Get<NativePeerClient>(userData);
-                if (target != null)
-                {
-                    target.HandlePcClose(Utf8.FromC(peerId));
-                }
-            }
-            catch (Exception e)
-            {
-                PeerClientLog.Exception(e);
-            }
+            Deliver<NativePeerClient>(userData, target => target.HandlePcClose(Utf8.FromC(peerId)));
         }
 
         [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_start_host_result_cb_delegate))]
@@ -91,6 +58,23 @@ namespace WebRtcP2p.Internal
         private static void OnStartClientResult(void* userData, int request, int status, byte* json)
         {
             Complete(userData, status, json);
+        }
+
+        /// <summary>Finds the target of a callback and runs <paramref name="action"/> on it; nothing escapes.</summary>
+        private static void Deliver<T>(void* userData, Action<T> action) where T : class
+        {
+            try
+            {
+                var target = HandleTable.Get<T>(userData);
+                if (target != null)
+                {
+                    action(target);
+                }
+            }
+            catch (Exception e)
+            {
+                PeerClientLog.Exception(e);
+            }
         }
 
         private static void Complete(void* userData, int status, byte* json)
@@ -139,69 +123,25 @@ namespace WebRtcP2p.Internal
         [MonoPInvokeCallback(typeof(NativeMethods.p2p_pc_set_data_channel_callback_cb_delegate))]
         private static void OnRemoteChannel(void* userData, int dc)
         {
-            try
-            {
-                var pc = HandleTable.Get<RtcPeerConnection>(userData);
-                if (pc != null)
-                {
-                    pc.HandleRemoteChannel(dc);
-                }
-            }
-            catch (Exception e)
-            {
-                PeerClientLog.Exception(e);
-            }
+            Deliver<RtcPeerConnection>(userData, pc => pc.HandleRemoteChannel(dc));
         }
 
         [MonoPInvokeCallback(typeof(NativeMethods.p2p_dc_set_callbacks_on_open_delegate))]
         private static void OnChannelOpen(void* userData, int dc)
         {
-            try
-            {
-                var channel = HandleTable.Get<RtcDataChannel>(userData);
-                if (channel != null)
-                {
-                    channel.HandleOpen();
-                }
-            }
-            catch (Exception e)
-            {
-                PeerClientLog.Exception(e);
-            }
+            Deliver<RtcDataChannel>(userData, channel => channel.HandleOpen());
         }
 
         [MonoPInvokeCallback(typeof(NativeMethods.p2p_dc_set_callbacks_on_close_delegate))]
         private static void OnChannelClose(void* userData, int dc)
         {
-            try
-            {
-                var channel = HandleTable.Get<RtcDataChannel>(userData);
-                if (channel != null)
-                {
-                    channel.HandleClose();
-                }
-            }
-            catch (Exception e)
-            {
-                PeerClientLog.Exception(e);
-            }
+            Deliver<RtcDataChannel>(userData, channel => channel.HandleClose());
         }
 
         [MonoPInvokeCallback(typeof(NativeMethods.p2p_dc_set_callbacks_on_message_delegate))]
         private static void OnChannelMessage(void* userData, int dc, byte* data, int len, bool isText)
         {
-            try
-            {
-                var channel = HandleTable.Get<RtcDataChannel>(userData);
-                if (channel != null)
-                {
-                    channel.HandleMessage(data, len);
-                }
-            }
-            catch (Exception e)
-            {
-                PeerClientLog.Exception(e);
-            }
+            Deliver<RtcDataChannel>(userData, channel => channel.HandleMessage(data, len));
         }
     }
 }
