@@ -22,7 +22,7 @@ mkdir -p "$RESULTS"
 # Each client is a socket on both ends (generator and server run as this user).
 ulimit -n 65536 2>/dev/null || echo "warning: could not raise open-files limit; it is $(ulimit -n)" >&2
 
-[ -x "$OURS" ] || { echo "missing $OURS (build it with cargo build --release -p p2p-signaling)" >&2; exit 1; }
+(cd "$ROOT" && cargo build -q --release -p p2p-signaling) || { echo "cannot build $OURS" >&2; exit 1; }
 for dir in baseline load; do
   [ -d "$BENCH/$dir/node_modules" ] || (cd "$BENCH/$dir" && npm ci --no-audit --no-fund >&2)
 done
