@@ -349,6 +349,8 @@ namespace WebRtcP2p.Tests
                 var e = Assert.Throws<PeerClientException>(() => Pump.Wait(unreachable.Client.ListHostsAsync(), Long, unreachable), "unreachable server");
                 Assert.True(e.Message.Length > 0, "a readable message");
                 Pump.Until(() => unreachable.Count("connect-failed") >= 1, Long, "OnConnectFailed", unreachable);
+                Pump.For(TimeSpan.FromMilliseconds(200), unreachable);
+                Assert.Equal(1, unreachable.Count("connect-failed"), "OnConnectFailed once");
             }
         }
 
