@@ -11,6 +11,12 @@ namespace WebRtcP2p
         {
             Code = code;
         }
+
+        /// <summary>The exception for a P2P_ERR_* code: HostNameAlreadyExistsException for a taken name.</summary>
+        internal static PeerClientException For(int code, string message)
+        {
+            return code == ErrorCodes.HostExists ? new HostNameAlreadyExistsException(message) : new PeerClientException(code, message);
+        }
     }
 
     /// <summary>StartHostAsync with a name another host already uses (the server's 409).</summary>

@@ -277,10 +277,7 @@ export class PeerClient {
   private async offer(id: string, remoteTrickle: boolean): Promise<void> {
     const peer = await this.createPeer(id, true, offererTrickles(this.config.trickleIce, remoteTrickle));
     await peer.pc.setLocalDescription(await peer.pc.createOffer());
-    if (!peer.trickling) await this.gathered(peer.pc);
-    if (peer.closed) return;
-    this.send(message(MessageType.offer, id, { sdp: peer.pc.localDescription!.sdp }, this.config.trickleIce));
-    this.flushLocal(peer);
+    await this.sendLocalDescription(peer, MessageType.offer);
   }
 
   private async answer(offer: Message): Promise<void> {
@@ -289,9 +286,17 @@ export class PeerClient {
     await peer.pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
     this.flushRemote(peer);
     await peer.pc.setLocalDescription(await peer.pc.createAnswer());
+    await this.sendLocalDescription(peer, MessageType.answer);
+  }
+
+  /**
+   * Sends the offer or answer just set: at once when trickling (candidates follow), after gathering
+   * (or the vanilla timeout) otherwise; then the candidates that waited for it.
+   */
+  private async sendLocalDescription(peer: Peer, type: typeof MessageType.offer | typeof MessageType.answer): Promise<void> {
     if (!peer.trickling) await this.gathered(peer.pc);
     if (peer.closed) return;
-    this.send(message(MessageType.answer, id, { sdp: peer.pc.localDescription!.sdp }, this.config.trickleIce));
+    this.send(message(type, peer.id, { sdp: peer.pc.localDescription!.sdp }, this.config.trickleIce));
     this.flushLocal(peer);
   }
 

@@ -18,8 +18,14 @@ namespace WebRtcP2p.Internal
             {
                 throw new PeerClientException(ErrorCodes.Rejected, "the host list is not a JSON array: " + json);
             }
+            return FromItems(list);
+        }
+
+        /// <summary>Hosts from parsed JSON items; items without a string id and name are skipped.</summary>
+        public static List<Host> FromItems(List<object> items)
+        {
             var hosts = new List<Host>();
-            foreach (var item in list)
+            foreach (var item in items)
             {
                 var h = item as Dictionary<string, object>;
                 object id, name;

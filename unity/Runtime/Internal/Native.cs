@@ -13,7 +13,7 @@ namespace WebRtcP2p.Internal
             {
                 message = "native call failed with code " + code;
             }
-            return code == ErrorCodes.HostExists ? new HostNameAlreadyExistsException(message) : new PeerClientException(code, message);
+            return PeerClientException.For(code, message);
         }
 
         /// <summary>Returns <paramref name="result"/> when it is not an error; throws otherwise.</summary>

@@ -89,10 +89,7 @@ namespace WebRtcP2p.Internal
                 var text = Utf8.FromC(json);
                 if (status == ErrorCodes.HostExists || status < 0)
                 {
-                    var message = ErrorMessage(text) ?? ("request failed with code " + status);
-                    request.Fail(status == ErrorCodes.HostExists
-                        ? new HostNameAlreadyExistsException(message)
-                        : new PeerClientException(status, message));
+                    request.Fail(PeerClientException.For(status, ErrorMessage(text) ?? ("request failed with code " + status)));
                 }
                 else
                 {

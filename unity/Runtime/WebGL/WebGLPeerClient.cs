@@ -64,21 +64,10 @@ namespace WebRtcP2p
         {
             var json = await Request("DoListHostsAsync", "ReceiveListHostsResponse", "");
             var reply = JsonReader.Parse(json) as Dictionary<string, object>;
-            var hosts = new List<Host>();
             object list;
-            if (reply != null && reply.TryGetValue("hosts", out list) && list is List<object>)
-            {
-                foreach (var item in (List<object>)list)
-                {
-                    var h = item as Dictionary<string, object>;
-                    object id, n;
-                    if (h != null && h.TryGetValue("id", out id) && h.TryGetValue("name", out n))
-                    {
-                        hosts.Add(new Host(id as string, n as string));
-                    }
-                }
-            }
-            return hosts;
+            return reply != null && reply.TryGetValue("hosts", out list) && list is List<object>
+                ? HostList.FromItems((List<object>)list)
+                : new List<Host>();
         }
 
         public override Task StartClientAsync(string hostId)
@@ -145,8 +134,7 @@ namespace WebRtcP2p
             var code = d != null && d.TryGetValue("status", out status) && status is double ? (int)(double)status : ErrorCodes.Rejected;
             var text = d != null && d.TryGetValue("message", out message) ? message as string : null;
             if (code == 0) tcs.TrySetResult(json);
-            else if (code == ErrorCodes.HostExists) tcs.TrySetException(new HostNameAlreadyExistsException(text ?? "host name taken"));
-            else tcs.TrySetException(new PeerClientException(code, text ?? "request failed"));
+            else tcs.TrySetException(PeerClientException.For(code, text ?? ("request failed with code " + code)));
         }
 
         [MonoPInvokeCallback(typeof(CallbackDelegate))]
