@@ -6,6 +6,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 port="${SIGNALING_PORT:-3010}"
 web_port="${WEB_PORT:-8080}"
+bash scripts/patch-deps.sh
 cargo build -q -p p2p-signaling -p webrtc_p2p --example chat
 target="${CARGO_TARGET_DIR:-$root/target}"
 pids=()

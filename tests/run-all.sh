@@ -12,6 +12,9 @@ export P2P_LIB_DIR="$target/debug"
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+step "dependency patches (patches/ -> vendor/)"
+bash scripts/patch-deps.sh
+
 step "build (workspace, tests, examples)"
 cargo build --workspace --all-targets
 
