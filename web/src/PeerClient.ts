@@ -8,6 +8,7 @@ import {
   MessageType,
   answererTrickles,
   callMe,
+  createHostOutcome,
   message,
   offererTrickles,
   parseMessage,
@@ -51,6 +52,18 @@ export class HostNameAlreadyExistsError extends Error {
   }
 }
 
+/** The server refused `create host` for another reason than a taken name (`reason` as the server sent it). */
+export class CreateHostRejectedError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = "CreateHostRejectedError";
+  }
+}
+
 interface Peer {
   id: string;
   pc: RTCPeerConnection;
@@ -74,8 +87,6 @@ export class PeerClient {
   private readonly createHooks: PcCreateHook[] = [];
   private readonly closeHooks: PcCloseHook[] = [];
   private readonly listeners = new Map<PeerEventName, Set<(arg: string) => void>>();
-  /** Newcomers whose `call me` goes out once their `done` is sent (host only). */
-  private readonly pendingCallMe = new Map<string, Message>();
   private readonly chains = new Map<string, Promise<void>>();
   private stopping = false;
   private hostDone = false;
@@ -122,9 +133,9 @@ export class PeerClient {
   async startHost(name: string): Promise<void> {
     if (typeof name !== "string" || name.trim().length === 0) throw new TypeError("a host name is required");
     if (this.isRunning) throw new Error("already started");
-    const ack = await this.request("create host", name);
-    if (ack.status === 409) throw new HostNameAlreadyExistsError(ack.message ?? `host ${name} exists`);
-    if (ack.status !== 200) throw new Error(`create host failed: ${ack.status} ${ack.message ?? ""}`);
+    const outcome = createHostOutcome(await this.request("create host", name), name);
+    if (outcome.kind === "name-taken") throw new HostNameAlreadyExistsError(outcome.message);
+    if (outcome.kind === "rejected") throw new CreateHostRejectedError(outcome.message, outcome.status, outcome.reason);
     this.role = "Host";
     this.hostId = this.clientId;
     this.emit("started", this.clientId ?? "");
@@ -172,7 +183,6 @@ export class PeerClient {
     }
     this.socket?.disconnect();
     this.socket = null;
-    this.pendingCallMe.clear();
     this.role = "None";
     this.hostId = null;
     this.stopping = false;
@@ -232,7 +242,9 @@ export class PeerClient {
     switch (m.type) {
       case MessageType.join:
         if (this.role !== "Host") return;
-        this.pendingCallMe.set(from, m);
+        // As Extreal's host and our native one: every existing member is asked to call the newcomer
+        // right away, so those offers run alongside the host's own (not after its answer).
+        for (const member of this.peers.keys()) if (member !== from) this.send(callMe(member, m));
         await this.offer(from, m.trickle === true);
         break;
       case MessageType.callMe:
@@ -247,11 +259,6 @@ export class PeerClient {
         await peer.pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
         this.flushRemote(peer);
         this.send(message(MessageType.done, from));
-        const join = this.pendingCallMe.get(from);
-        if (join) {
-          this.pendingCallMe.delete(from);
-          for (const member of this.peers.keys()) if (member !== from) this.send(callMe(member, join));
-        }
         break;
       }
       case MessageType.done:

@@ -1,4 +1,4 @@
-export { PeerClient, HostNameAlreadyExistsError } from "./PeerClient.js";
+export { PeerClient, HostNameAlreadyExistsError, CreateHostRejectedError } from "./PeerClient.js";
 export type { PeerConfig, PeerRole, PeerEvents, PeerEventName, PcCreateHook, PcCloseHook } from "./PeerClient.js";
 export * from "./protocol.js";
 export { PeerAdapter } from "./PeerAdapter.js";

@@ -38,8 +38,39 @@ export interface Host {
 export interface Ack {
   status: number;
   message?: string;
+  /** Why a request was refused (ours; Extreal's server sends none): see {@link createHostOutcome}. */
+  reason?: string;
   hosts?: Host[];
   id?: string;
+}
+
+/**
+ * What a `create host` reply means. Extreal clients treat only 409 as a failure (409 = the name is
+ * taken), so the server refuses every bad `create host` with 409 and says why in `reason`: absent
+ * (Extreal's server) or "name-taken" is a taken name; any other reason ("invalid-name",
+ * "already-in-group", "rate-limited", "too-large", ...) is a refusal for that reason. Any other non-200
+ * status is a refusal too.
+ */
+export type CreateHostOutcome =
+  | { kind: "created" }
+  | { kind: "name-taken"; message: string }
+  | { kind: "rejected"; status: number; reason?: string; message: string };
+
+export function createHostOutcome(ack: Ack, name: string): CreateHostOutcome {
+  const reason = typeof ack.reason === "string" ? ack.reason : undefined;
+  const text = typeof ack.message === "string" && ack.message.length > 0 ? ack.message : undefined;
+  if (ack.status === 200) return { kind: "created" };
+  if (ack.status === 409 && (reason === undefined || reason === "name-taken")) {
+    return { kind: "name-taken", message: text ?? `Host already exists. host: ${name}` };
+  }
+  return { kind: "rejected", status: ack.status, reason, message: text ?? `create host refused (${ack.status}${reason ? ` ${reason}` : ""})` };
+}
+
+/** Drops the top-level fields whose value is null: a null optional field means absent (Extreal's C# client sends them). */
+export function withoutNulls<T extends object>(body: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) if (v !== null && v !== undefined) out[k] = v;
+  return out as T;
 }
 
 /** A message of `type` to `to`, with the trickle flag only when true (so a vanilla peer sends what Extreal sends). */
@@ -64,10 +95,13 @@ export function callMe(member: string, join: Message): Message {
   return message(MessageType.callMe, member, { me: join.from }, join.trickle === true);
 }
 
-/** Validates an incoming `message` body: a known type, a sender, and the fields that type needs. */
+/**
+ * Validates an incoming `message` body: a known type, a sender, and the fields that type needs.
+ * Returns a copy without its null fields (`me: null`, `sdp: null`, `trickle: null`, `ice: null` are absent).
+ */
 export function parseMessage(body: unknown): Message | null {
-  if (typeof body !== "object" || body === null) return null;
-  const m = body as Record<string, unknown>;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return null;
+  const m = withoutNulls(body as Record<string, unknown>);
   if (typeof m.type !== "string" || typeof m.from !== "string" || m.from.length === 0) return null;
   switch (m.type) {
     case MessageType.offer:

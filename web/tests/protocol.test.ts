@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CandidateQueue, answererTrickles, callMe, message, offererTrickles, parseMessage } from "../src/protocol.js";
+import { CandidateQueue, answererTrickles, callMe, createHostOutcome, message, offererTrickles, parseMessage, withoutNulls } from "../src/protocol.js";
 
 describe("trickle capability rule (docs/protocol.md)", () => {
   it("an offerer trickles only when both sides support it", () => {
@@ -34,6 +34,53 @@ describe("parseMessage", () => {
       { type: "candidate", from: "a", ice: {} }, { type: "nope", from: "a" }, { type: "join", from: "" }]) {
       expect(parseMessage(bad)).toBeNull();
     }
+  });
+});
+
+describe("null fields mean absent (Extreal's C# client sends every field, null where unset)", () => {
+  const cs = (type: string, fields: Record<string, unknown> = {}) => ({ type, from: "a", to: "b", me: null, sdp: null, ...fields });
+  it("accepts the C#-shaped message of every kind and drops its nulls", () => {
+    expect(parseMessage(cs("join"))).toEqual({ type: "join", from: "a", to: "b" });
+    expect(parseMessage(cs("done"))).toEqual({ type: "done", from: "a", to: "b" });
+    expect(parseMessage(cs("bye"))).toEqual({ type: "bye", from: "a", to: "b" });
+    expect(parseMessage(cs("offer", { sdp: "v=0" }))).toEqual({ type: "offer", from: "a", to: "b", sdp: "v=0" });
+    expect(parseMessage(cs("answer", { sdp: "v=0" }))).toEqual({ type: "answer", from: "a", to: "b", sdp: "v=0" });
+    expect(parseMessage(cs("call me", { me: "n" }))).toEqual({ type: "call me", from: "a", to: "b", me: "n" });
+  });
+  it("a null trickle is no trickle", () => {
+    const join = parseMessage(cs("join", { trickle: null }))!;
+    expect("trickle" in join).toBe(false);
+    expect(callMe("m", join)).toEqual({ type: "call me", to: "m", me: "a" });
+    expect(answererTrickles(true, parseMessage(cs("offer", { sdp: "v=0", trickle: null }))!)).toBe(false);
+  });
+  it("a null required field is a missing one", () => {
+    expect(parseMessage(cs("offer"))).toBeNull(); // sdp: null
+    expect(parseMessage(cs("call me"))).toBeNull(); // me: null
+    expect(parseMessage({ type: "candidate", from: "a", ice: null })).toBeNull();
+    expect(parseMessage({ type: "join", from: null, to: "b" })).toBeNull();
+  });
+  it("withoutNulls keeps falsy non-null values", () => {
+    expect(withoutNulls({ a: null, b: 0, c: "", d: false, e: undefined })).toEqual({ b: 0, c: "", d: false });
+  });
+});
+
+describe("create host replies", () => {
+  it("200 is created", () => {
+    expect(createHostOutcome({ status: 200, message: "Host have been created. host: r" }, "r")).toEqual({ kind: "created" });
+  });
+  it("409 without a reason (Extreal's server) or with name-taken is a taken name", () => {
+    expect(createHostOutcome({ status: 409, message: "Host already exists. host: r" }, "r")).toEqual({ kind: "name-taken", message: "Host already exists. host: r" });
+    expect(createHostOutcome({ status: 409, message: "Host already exists. host: r", reason: "name-taken" }, "r").kind).toBe("name-taken");
+    expect(createHostOutcome({ status: 409, message: null, reason: null } as never, "r")).toEqual({ kind: "name-taken", message: "Host already exists. host: r" });
+  });
+  it("409 with another reason is a refusal carrying the server's message", () => {
+    for (const reason of ["invalid-name", "already-in-group", "rate-limited", "too-large", "something-new"]) {
+      expect(createHostOutcome({ status: 409, message: `no: ${reason}`, reason }, "r")).toEqual({ kind: "rejected", status: 409, reason, message: `no: ${reason}` });
+    }
+  });
+  it("any other status is a refusal", () => {
+    expect(createHostOutcome({ status: 400, message: "bad" }, "r")).toEqual({ kind: "rejected", status: 400, reason: undefined, message: "bad" });
+    expect(createHostOutcome({ status: 500 }, "r").kind).toBe("rejected");
   });
 });
 
