@@ -23,6 +23,12 @@ pub mod event {
     pub const WHOAMI: &str = "whoami";
 }
 
+/// `reason` values of a rejected request (ours; Extreal's server sends none).
+pub mod reason {
+    /// `create host`: the name is taken.
+    pub const NAME_TAKEN: &str = "name-taken";
+}
+
 /// One trickled ICE candidate, in the browser's `RTCIceCandidateInit` shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ice {
@@ -88,6 +94,9 @@ pub struct Ack {
     pub hosts: Option<Vec<Host>>,
     #[serde(default)]
     pub id: Option<String>,
+    /// Why a request was refused (ours): e.g. `create host` answers 409 for every refusal.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// The body of `user disconnected`.
@@ -119,5 +128,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.ice.unwrap().sdp_mline_index, Some(0));
+    }
+
+    #[test]
+    fn null_fields_mean_absent() {
+        // What Extreal's C# client sends (System.Text.Json, every unset field null).
+        let m: Message =
+            serde_json::from_str(r#"{"type":"join","from":"n","to":"h","me":null,"sdp":null,"ice":null,"trickle":null}"#).unwrap();
+        assert_eq!(m, Message { kind: kind::JOIN.into(), to: Some("h".into()), from: Some("n".into()), ..Default::default() });
+        let ack: Ack = serde_json::from_str(r#"{"status":409,"message":"Host already exists. host: r","reason":null}"#).unwrap();
+        assert_eq!((ack.status, ack.reason), (409, None));
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::config::PeerConfig;
 use crate::error::{P2pError, Result};
-use crate::protocol::{event, Ack, Host, Message, UserDisconnected};
+use crate::protocol::{event, reason, Ack, Host, Message, UserDisconnected};
 use futures_util::FutureExt;
 use parking_lot::Mutex;
 use rust_socketio::asynchronous::{Client, ClientBuilder};
@@ -49,7 +49,8 @@ impl Signaling {
     /// Connects, waits until the server confirms the namespace (an emit before that is silently
     /// dropped by rust_socketio), and learns our socket id.
     pub async fn connect(config: &PeerConfig, inbound: mpsc::UnboundedSender<Inbound>) -> Result<Signaling> {
-        let (connected_tx, connected_rx) = oneshot::channel::<()>();
+        // The namespace confirmation, with the socket id it carries (empty if the server sent none).
+        let (connected_tx, connected_rx) = oneshot::channel::<String>();
         let connected_tx = Arc::new(Mutex::new(Some(connected_tx)));
         let closing = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicBool::new(false));
@@ -119,9 +120,9 @@ impl Signaling {
         };
         let on_connect = {
             let connected_tx = connected_tx.clone();
-            move |_: Payload, _: Client| {
+            move |payload: Payload, _: Client| {
                 if let Some(tx) = connected_tx.lock().take() {
-                    let _ = tx.send(());
+                    let _ = tx.send(connect_sid(payload));
                 }
                 async {}.boxed()
             }
@@ -142,18 +143,20 @@ impl Signaling {
             Ok(Err(e)) => return Err(P2pError::ConnectFailed(e.to_string())),
             Err(_) => return Err(P2pError::ConnectFailed("connection timed out".into())),
         };
-        if tokio::time::timeout_at(deadline, connected_rx).await.map(|r| r.is_err()).unwrap_or(true) {
-            closing.store(true, Ordering::SeqCst);
-            let _ = client.disconnect().await;
-            return Err(P2pError::ConnectFailed("the server did not confirm the connection in time".into()));
+        let id = match tokio::time::timeout_at(deadline, connected_rx).await {
+            Ok(Ok(id)) => id,
+            _ => {
+                closing.store(true, Ordering::SeqCst);
+                let _ = client.disconnect().await;
+                return Err(P2pError::ConnectFailed("the server did not confirm the connection in time".into()));
+            }
+        };
+        // Every Socket.IO v4 server (ours, Extreal's) names the socket in the CONNECT reply, so no
+        // request is needed (Extreal's server has no `whoami`; waiting for it cost 10 s).
+        if id.is_empty() {
+            tracing::warn!("the server's CONNECT reply carried no socket id");
         }
-        let mut signaling = Signaling { client, id: String::new(), closing };
-        // Servers without `whoami` (the original Extreal server) leave the id empty; nothing in the
-        // protocol needs our own id, only the app's display of it.
-        if let Ok(ack) = signaling.request(event::WHOAMI, Payload::Text(vec![])).await {
-            signaling.id = ack.id.unwrap_or_default();
-        }
-        Ok(signaling)
+        Ok(Signaling { client, id, closing })
     }
 
     /// Our socket id as the server and the other peers know it.
@@ -190,12 +193,16 @@ impl Signaling {
             .map_err(|e| P2pError::Rejected { status: 0, message: format!("malformed answer to {name:?}: {e}: {value}") })
     }
 
-    /// `create host`: 200 makes us the host of a new group, 409 means the name is taken.
+    /// `create host`: 200 makes us the host of a new group. Servers refuse with 409 whatever the
+    /// cause (Extreal's clients read any other status as success); the name is taken when the
+    /// `reason` says so or, from Extreal's server, which sends none, always.
     pub async fn create_host(&self, name: &str) -> Result<()> {
         let ack = self.request(event::CREATE_HOST, Payload::Text(vec![Value::String(name.to_string())])).await?;
         match ack.status {
             200 => Ok(()),
-            409 => Err(P2pError::HostExists(name.to_string())),
+            409 if ack.reason.as_deref().is_none_or(|r| r == reason::NAME_TAKEN) => {
+                Err(P2pError::HostExists(name.to_string()))
+            }
             status => Err(P2pError::Rejected { status, message: ack.message.unwrap_or_default() }),
         }
     }
@@ -223,6 +230,17 @@ impl Signaling {
     pub async fn disconnect(&self) {
         self.closing.store(true, Ordering::SeqCst);
         let _ = tokio::time::timeout(Duration::from_secs(2), self.client.disconnect()).await;
+    }
+}
+
+/// The socket id in a Socket.IO v4 CONNECT payload (`{"sid": "..."}`), or "".
+fn connect_sid(payload: Payload) -> String {
+    match first_value(payload) {
+        Some(Value::Object(mut o)) => match o.remove("sid") {
+            Some(Value::String(sid)) => sid,
+            _ => String::new(),
+        },
+        _ => String::new(),
     }
 }
 

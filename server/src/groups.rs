@@ -18,6 +18,8 @@ pub enum GroupError {
 #[derive(Debug)]
 struct Group {
     name: String,
+    /// Creation order: `list hosts` lists groups as Extreal's server does, oldest first.
+    created: u64,
     host_present: bool,
     members: HashSet<Sid>,
 }
@@ -29,6 +31,8 @@ pub struct Registry {
     groups: HashMap<Sid, Group>,
     /// Socket -> the key of its group.
     membership: HashMap<Sid, Sid>,
+    /// The `created` stamp of the next group.
+    next_created: u64,
 }
 
 impl Registry {
@@ -41,20 +45,28 @@ impl Registry {
             return Err(GroupError::NameTaken);
         }
         self.names.insert(name.to_string(), sid.to_string());
-        self.groups.insert(
-            sid.to_string(),
-            Group { name: name.to_string(), host_present: true, members: HashSet::from([sid.to_string()]) },
-        );
+        self.next_created += 1;
+        let group = Group {
+            name: name.to_string(),
+            created: self.next_created,
+            host_present: true,
+            members: HashSet::from([sid.to_string()]),
+        };
+        self.groups.insert(sid.to_string(), group);
         self.membership.insert(sid.to_string(), sid.to_string());
         Ok(())
     }
 
-    /// Groups whose host is present, as (host id, name), sorted by name.
+    /// Groups whose host is present, as (host id, name), oldest first.
     pub fn hosts(&self) -> Vec<(Sid, String)> {
-        let mut hosts: Vec<(Sid, String)> =
-            self.groups.iter().filter(|(_, g)| g.host_present).map(|(id, g)| (id.clone(), g.name.clone())).collect();
-        hosts.sort_by(|a, b| a.1.cmp(&b.1));
-        hosts
+        let mut hosts: Vec<(u64, Sid, String)> = self
+            .groups
+            .iter()
+            .filter(|(_, g)| g.host_present)
+            .map(|(id, g)| (g.created, id.clone(), g.name.clone()))
+            .collect();
+        hosts.sort_unstable_by_key(|h| h.0);
+        hosts.into_iter().map(|(_, id, name)| (id, name)).collect()
     }
 
     pub fn group_count(&self) -> usize {
@@ -122,6 +134,10 @@ mod tests {
         assert!(!r.same_group("a", "c") && !r.same_group("c", "a"));
 
         r.create_host("h2", "room 2").unwrap();
+        r.create_host("h0", "a room created last").unwrap();
+        let names: Vec<String> = r.hosts().into_iter().map(|(_, name)| name).collect();
+        assert_eq!(names, ["room", "room 2", "a room created last"], "listed in creation order, as Extreal lists");
+        r.leave("h0");
         r.join("c", "h2", 3).unwrap();
         assert!(!r.same_group("c", "a"), "groups are isolated");
         assert_eq!(r.join("c", "h", 3), Err(GroupError::AlreadyInGroup));

@@ -156,16 +156,24 @@ impl Worker {
         }
     }
 
-    /// Refuses a request: in its ack if it has one, else as an `error` event.
+    /// Refuses a request: in its ack if it has one, else as an `error` event. The body carries the
+    /// status, a readable `message` and a machine-readable `reason` (docs/protocol.md).
+    ///
+    /// Every refused `create host` is answered 409 whatever the cause: Extreal's C# PeerClient
+    /// treats any other status as success and would believe it hosts a group that does not exist.
+    /// Our clients tell the causes apart by `reason`.
     fn reject(&self, item: Item, status: u16, why: Rejection, message: &str) {
         self.state.metrics.reject(why);
+        let status = if item.kind == CREATE_HOST { 409 } else { status };
         tracing::debug!(sid = %self.sid, status, message, event = event_name(item.kind), "rejected");
+        let mut body = json!({"status": status, "message": message, "reason": why.reason()});
         match item.ack {
             Some(ack) => {
-                let _ = ack.send(&json!({"status": status, "message": message}));
+                let _ = ack.send(&body);
             }
             None => {
-                let _ = self.socket.emit("error", &json!({"status": status, "message": message, "event": event_name(item.kind)}));
+                body["event"] = json!(event_name(item.kind));
+                let _ = self.socket.emit("error", &body);
             }
         }
     }
@@ -176,17 +184,20 @@ impl Worker {
         }
         let name = match item.data.as_ref().and_then(Value::as_str).map(limits::host_name) {
             Some(Ok(name)) => name,
-            Some(Err(why)) => return self.reject(item, 400, Rejection::Malformed, why),
-            None => return self.reject(item, 400, Rejection::Malformed, "create host takes the host name as a string"),
+            Some(Err(why)) => return self.reject(item, 409, Rejection::InvalidName, why),
+            None => return self.reject(item, 409, Rejection::InvalidName, "create host takes the host name as a string"),
         };
         let result = self.state.registry.lock().create_host(&self.sid, &name);
+        // The texts are Extreal's, `. host: <name>` included.
         match result {
             Ok(()) => {
                 tracing::info!(sid = %self.sid, %name, "host created");
-                self.answer(item, json!({"status": 200, "message": "Host have been created"}));
+                self.answer(item, json!({"status": 200, "message": format!("Host have been created. host: {name}")}));
             }
-            Err(GroupError::NameTaken) => self.reject(item, 409, Rejection::NameTaken, "Host already exists"),
-            Err(_) => self.reject(item, 400, Rejection::Forbidden, "this socket is already in a group"),
+            Err(GroupError::NameTaken) => {
+                self.reject(item, 409, Rejection::NameTaken, &format!("Host already exists. host: {name}"))
+            }
+            Err(_) => self.reject(item, 409, Rejection::AlreadyInGroup, "this socket is already in a group"),
         }
     }
 
@@ -212,7 +223,8 @@ impl Worker {
             Some(to) if !to.is_empty() && to.len() <= limits::MAX_ID_BYTES => to.to_string(),
             _ => return self.reject(item, 400, Rejection::Malformed, "message.to must be a socket id"),
         };
-        if let Some(me) = body.get("me") {
+        // Extreal's C# client sends every unset field as null: null means absent.
+        if let Some(me) = body.get("me").filter(|me| !me.is_null()) {
             if !me.as_str().is_some_and(|m| !m.is_empty() && m.len() <= limits::MAX_ID_BYTES) {
                 return self.reject(item, 400, Rejection::Malformed, "message.me must be a socket id");
             }
@@ -230,7 +242,9 @@ impl Worker {
         match allowed {
             Ok(()) => {}
             Err(GroupError::Full) => return self.reject(item, 403, Rejection::GroupFull, "the group is full"),
-            Err(GroupError::AlreadyInGroup) => return self.reject(item, 409, Rejection::Forbidden, "this socket is already in another group"),
+            Err(GroupError::AlreadyInGroup) => {
+                return self.reject(item, 409, Rejection::AlreadyInGroup, "this socket is already in another group")
+            }
             Err(_) if kind == "join" => return self.reject(item, 404, Rejection::Forbidden, "no such host"),
             Err(_) => return self.reject(item, 403, Rejection::Forbidden, "the recipient is not in your group"),
         }

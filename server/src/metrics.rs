@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug, Clone, Copy)]
 pub enum Rejection {
     Malformed,
+    InvalidName,
+    AlreadyInGroup,
     Forbidden,
     TooLarge,
     RateLimited,
@@ -17,8 +19,10 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    const ALL: [Rejection; 8] = [
+    const ALL: [Rejection; 10] = [
         Rejection::Malformed,
+        Rejection::InvalidName,
+        Rejection::AlreadyInGroup,
         Rejection::Forbidden,
         Rejection::TooLarge,
         Rejection::RateLimited,
@@ -28,9 +32,16 @@ impl Rejection {
         Rejection::TooManyConnections,
     ];
 
+    /// The `reason` field of a rejection reply: the label in the kebab case of the wire.
+    pub fn reason(self) -> String {
+        self.label().replace('_', "-")
+    }
+
     fn label(self) -> &'static str {
         match self {
             Rejection::Malformed => "malformed",
+            Rejection::InvalidName => "invalid_name",
+            Rejection::AlreadyInGroup => "already_in_group",
             Rejection::Forbidden => "forbidden",
             Rejection::TooLarge => "too_large",
             Rejection::RateLimited => "rate_limited",
@@ -47,7 +58,7 @@ pub struct Metrics {
     pub connections: AtomicU64,
     pub connections_total: AtomicU64,
     pub messages_relayed: AtomicU64,
-    rejections: [AtomicU64; 8],
+    rejections: [AtomicU64; Rejection::ALL.len()],
 }
 
 impl Metrics {

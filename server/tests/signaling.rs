@@ -73,7 +73,7 @@ fn first(payload: Payload) -> Value {
 
 async fn connect(url: &str) -> Peer {
     let (tx, pushed) = mpsc::unbounded_channel();
-    let (ctx, crx) = oneshot::channel::<()>();
+    let (ctx, crx) = oneshot::channel::<String>();
     let ctx = Arc::new(Mutex::new(Some(ctx)));
     let on = |tx: mpsc::UnboundedSender<Pushed>, wrap: fn(Value) -> Pushed| {
         move |p: Payload, _: Client| {
@@ -83,9 +83,9 @@ async fn connect(url: &str) -> Peer {
     };
     let client = ClientBuilder::new(url)
         .reconnect(false)
-        .on(Event::Connect, move |_, _| {
+        .on(Event::Connect, move |p, _| {
             if let Some(t) = ctx.lock().unwrap().take() {
-                let _ = t.send(());
+                let _ = t.send(first(p)["sid"].as_str().unwrap_or_default().to_string());
             }
             async {}.boxed()
         })
@@ -95,9 +95,10 @@ async fn connect(url: &str) -> Peer {
         .connect()
         .await
         .unwrap();
-    tokio::time::timeout(Duration::from_secs(5), crx).await.unwrap().unwrap();
+    let sid = tokio::time::timeout(Duration::from_secs(5), crx).await.unwrap().unwrap();
     let mut peer = Peer { client, id: String::new(), pushed };
     peer.id = peer.request("whoami", Payload::Text(vec![])).await["id"].as_str().unwrap().to_string();
+    assert_eq!(sid, peer.id, "the CONNECT packet carries the id whoami reports");
     peer
 }
 
@@ -158,8 +159,11 @@ async fn create_list_join_relay_and_disconnect() {
     let mut a = connect(&server.url).await;
     let b = connect(&server.url).await;
     assert_eq!(host.hosts().await, json!([]));
-    assert_eq!(host.create_host(json!("room")).await, json!({"status": 200, "message": "Host have been created"}));
-    assert_eq!(a.create_host(json!("room")).await, json!({"status": 409, "message": "Host already exists"}));
+    assert_eq!(host.create_host(json!("room")).await, json!({"status": 200, "message": "Host have been created. host: room"}));
+    assert_eq!(
+        a.create_host(json!("room")).await,
+        json!({"status": 409, "message": "Host already exists. host: room", "reason": "name-taken"})
+    );
     assert_eq!(a.hosts().await, json!([{"id": host.id, "name": "room"}]));
 
     let mut host = host;
@@ -210,9 +214,53 @@ async fn create_list_join_relay_and_disconnect() {
     assert_eq!(a.next().await, Pushed::UserDisconnected(json!({"id": host.id})));
     assert_eq!(a.hosts().await, json!([{"id": outsider.id, "name": "other room"}]));
     // The name is free again.
-    assert_eq!(a.create_host(json!("room")).await["status"], 400, "a is still in the host's (hostless) group");
+    let ack = a.create_host(json!("room")).await;
+    assert_eq!((&ack["status"], &ack["reason"]), (&json!(409), &json!("already-in-group")), "a is still in the host's (hostless) group");
     let c = connect(&server.url).await;
     assert_eq!(c.create_host(json!("room")).await["status"], 200);
+}
+
+/// Extreal's C# client serialises its `Message` class with every unset field as null and sends
+/// no ack; each kind must still be delivered (null means absent), and groups list oldest first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csharp_shaped_messages_with_null_fields_are_delivered() {
+    let server = Server::start(&[]);
+    let host = connect(&server.url).await;
+    let a = connect(&server.url).await;
+    let b = connect(&server.url).await;
+    let later = connect(&server.url).await;
+    assert_eq!(host.create_host(json!("zeta")).await["status"], 200);
+    assert_eq!(later.create_host(json!("alpha")).await["status"], 200);
+    let names: Vec<Value> = a.hosts().await.as_array().unwrap().iter().map(|h| h["name"].clone()).collect();
+    assert_eq!(names, [json!("zeta"), json!("alpha")], "creation order, as Extreal's server lists");
+
+    let csharp = |kind: &str, to: &str, me: Option<&str>, sdp: Option<&str>| {
+        json!({"type": kind, "from": null, "to": to, "me": me, "sdp": sdp})
+    };
+    let (h, ida, idb) = (host.id.clone(), a.id.clone(), b.id.clone());
+    // (sender, body, receiver) with 0 = host, 1 = a, 2 = b: a joins, b joins, a calls b, b leaves.
+    let steps = [
+        (1, csharp("join", &h, None, None), 0),
+        (0, csharp("offer", &ida, None, Some("v=0 offer")), 1),
+        (1, csharp("answer", &h, None, Some("v=0 answer")), 0),
+        (0, csharp("done", &ida, None, None), 1),
+        (2, csharp("join", &h, None, None), 0),
+        (0, csharp("call me", &ida, Some(&idb), None), 1),
+        (1, csharp("offer", &idb, None, Some("v=0 offer 2")), 2),
+        (2, csharp("answer", &ida, None, Some("v=0 answer 2")), 1),
+        (1, csharp("done", &idb, None, None), 2),
+        (2, csharp("bye", &ida, None, None), 1),
+    ];
+    let mut peers = [host, a, b];
+    for (i, (from, body, to)) in steps.into_iter().enumerate() {
+        peers[from].emit("message", body.clone()).await;
+        let mut want = body.clone();
+        want["from"] = json!(peers[from].id);
+        assert_eq!(peers[to].next().await, Pushed::Message(want), "step {i}: {body}");
+    }
+    for p in &mut peers {
+        p.quiet(200).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,10 +303,11 @@ async fn limits_are_enforced() {
     let a = connect(&server.url).await;
     let b = connect(&server.url).await;
     for (name, why) in [(json!(""), "empty"), (json!("   "), "blank"), (json!("x".repeat(65)), "65 chars"), (json!("a\u{7}b"), "control char")] {
-        assert_eq!(a.create_host(name).await["status"], 400, "{why}");
+        let ack = a.create_host(name).await;
+        assert_eq!((&ack["status"], &ack["reason"]), (&json!(409), &json!("invalid-name")), "{why}: {ack}");
     }
     assert_eq!(a.create_host(json!(" é".repeat(32))).await["status"], 200, "64 characters after trimming are fine");
-    assert_eq!(a.create_host(json!("second")).await["status"], 400, "one group per socket");
+    assert_eq!(a.create_host(json!("second")).await["reason"], "already-in-group", "one group per socket");
     h.create_host(json!("small")).await;
     assert_eq!(b.send(json!({"type": "join", "to": h.id})).await["status"], 200);
     let c = connect(&server.url).await;
@@ -291,7 +340,8 @@ async fn malformed_input_gets_errors_and_the_server_survives() {
     let mut p = connect(&server.url).await;
     // Wrong argument types, missing fields, unknown types.
     for bad in [json!(42), json!(null), json!({"name": "x"}), json!(["a"])] {
-        assert_eq!(p.create_host(bad).await["status"], 400);
+        // 409, not 400: Extreal's C# client takes every other status for success.
+        assert_eq!(p.create_host(bad).await["status"], 409);
     }
     for bad in [
         json!("just a string"),
