@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust (plugin core, C ABI, C caller, server), the server's JS
-# client compatibility test, the Unity C# package under Mono, and the web client (unit + headless
-# Chromium). Each suite prints its own counts; the script stops at the first failing suite.
+# client compatibility test, the Unity C# package under Mono, the web client (unit + headless
+# Chromium) and the Extreal compatibility suite (compat/). Each suite prints its own counts; the
+# script stops at the first failing suite.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -34,6 +35,11 @@ fi
 if [ -f web/tests/run.sh ]; then
   step "web client (vitest + headless Chromium)"
   bash web/tests/run.sh
+fi
+
+if [ -f compat/run.sh ]; then
+  step "Extreal compatibility (both servers x C#-shaped, native and web clients; timings)"
+  bash compat/run.sh
 fi
 
 step "all suites passed"
