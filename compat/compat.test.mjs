@@ -33,7 +33,7 @@ const { P2P_SIGNALING_BIN, P2P_NATIVE_CHAT_BIN } = process.env;
 const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 /** A formation taking longer than this waited on something (vanilla ICE timeout 5 s, ack timeout 10 s). */
 const FORMATION_BOUND_MS = Number(process.env.COMPAT_FORMATION_BOUND_MS ?? 3000);
-const TIMING_REPS = Number(process.env.COMPAT_TIMING_REPS ?? 3);
+const TIMING_REPS = Number(process.env.COMPAT_TIMING_REPS ?? 5);
 
 const children = new Set();
 const servers = {};
@@ -167,8 +167,9 @@ class Member {
     else return this.page.evaluate(([h, t]) => window.compat.send(h, t), [this.handle, text]);
   }
 
+  /** The C#-shaped client's wire log (still readable after stop). */
   async wire() {
-    return this.page.evaluate((h) => window.compat.wire(h), this.handle);
+    return (this.page ?? this.lastPage).evaluate((h) => window.compat.wire(h), this.handle);
   }
 
   async stop() {
@@ -180,6 +181,7 @@ class Member {
       await this.page.evaluate((h) => window.compat.stop(h), this.handle).catch(() => {});
       lineSinks.delete(this.handle);
       idlePages.push(this.page);
+      this.lastPage = this.page;
       this.page = null;
     }
   }
@@ -337,30 +339,37 @@ for (const serverKind of ["ours", "extreal"]) {
       });
     }
 
-    test("the C#-shaped client puts exactly System.Text.Json's Message on the wire", { timeout: 30000 }, async () => {
+    test("the C#-shaped client puts exactly System.Text.Json's Message on the wire, every kind", { timeout: 30000 }, async () => {
+      const server = servers[serverKind];
       const name = unique(`wire@${serverKind}`);
-      const host = await Member.start("cs", "host", servers[serverKind], name);
-      const joiner = await Member.start("cs", "join", servers[serverKind], name);
+      const members = [];
       try {
-        await host.ready();
-        await joiner.ready();
-        await meshOpen([host, joiner]);
-        const sent = [...(await host.wire()).sent, ...(await joiner.wire()).sent];
+        for (const role of ["host", "join", "join"]) {
+          const m = await Member.start("cs", role, server, name);
+          members.push(m);
+          await m.ready();
+          await meshOpen(members);
+        }
+        const [host, first, leaver] = members;
+        await leaver.stop(); // bye to both others
+        for (const m of [host, first]) await m.lines.wait(new RegExp(`^event userDisconnecting ${escape(leaver.id)}$`), 5000);
+        const sent = [];
+        for (const m of members) sent.push(...(await m.wire()).sent);
         const types = new Set();
         for (const text of sent) {
           const m = JSON.parse(text);
           types.add(m.type);
           assert.deepEqual(Object.keys(m), ["type", "from", "to", "me", "sdp"], text);
-          assert.equal(m.from, null);
-          assert.equal(typeof m.to, "string");
-          if (m.type !== "call me") assert.equal(m.me, null);
-          if (m.type !== "offer" && m.type !== "answer") assert.equal(m.sdp, null, text);
-          else assert.match(m.sdp, /^v=0/);
+          assert.equal(m.from, null, text);
+          assert.equal(typeof m.to, "string", text);
+          if (m.type === "call me") assert.equal(m.me, leaver.id, text);
+          else assert.equal(m.me, null, text);
+          if (m.type === "offer" || m.type === "answer") assert.match(m.sdp, /^v=0/);
+          else assert.equal(m.sdp, null, text);
         }
-        assert.deepEqual([...types].sort(), ["answer", "done", "join", "offer"]);
+        assert.deepEqual([...types].sort(), ["answer", "bye", "call me", "done", "join", "offer"]);
       } finally {
-        await host.stop();
-        await joiner.stop();
+        for (const m of members) await m.stop();
       }
     });
   });
@@ -501,6 +510,41 @@ test("list hosts is in creation order on both servers", { timeout: 20000 }, asyn
     } finally {
       for (const s of hosts) s.disconnect();
     }
+  }
+});
+
+test("the Extreal port answers as Extreal's server does (texts, relay anywhere, global user disconnected)", { timeout: 20000 }, async () => {
+  const url = servers.extreal.url;
+  const [host, other, bystander] = await Promise.all([connect(url), connect(url), connect(url)]);
+  try {
+    const name = unique("port");
+    assert.deepEqual(await host.timeout(5000).emitWithAck("create host", name), { status: 200, message: `Host have been created. host: ${name}` });
+    assert.deepEqual(await other.timeout(5000).emitWithAck("create host", name), { status: 409, message: `Host already exists. host: ${name}` });
+    // A socket id is a room too: Extreal refuses it as a host name.
+    assert.equal((await other.timeout(5000).emitWithAck("create host", bystander.id)).status, 409);
+    // One socket may host several groups; list hosts shows rooms only, never sockets' own rooms.
+    const second = unique("port-second");
+    assert.equal((await host.timeout(5000).emitWithAck("create host", second)).status, 200);
+    const { hosts } = await bystander.timeout(5000).emitWithAck("list hosts");
+    assert.deepEqual(hosts.filter((h) => h.id === host.id).map((h) => h.name), [name, second]);
+    assert.ok(!hosts.some((h) => h.name === h.id));
+    // No group scoping and no validation: anything with a `to` is relayed, `from` overwritten.
+    other.emit("message", { type: "anything", to: bystander.id, from: "forged", extra: 1 });
+    const { line } = await bystander.inbox.wait(/"anything"/, 3000);
+    assert.deepEqual(JSON.parse(line), { type: "anything", to: bystander.id, from: other.id, extra: 1 });
+    other.emit("message", { type: "no-to" }); // dropped
+    other.emit("message", { type: "sent-after", to: bystander.id });
+    await bystander.inbox.wait(/"sent-after"/, 3000);
+    assert.ok(!bystander.inbox.find(/"no-to"/));
+    // A leaver is announced to every socket, group or not; its groups disappear.
+    const gone = new Promise((resolve) => bystander.once("user disconnected", resolve));
+    const hostId = host.id;
+    host.disconnect();
+    assert.deepEqual(await gone, { id: hostId });
+    const { hosts: after } = await bystander.timeout(5000).emitWithAck("list hosts");
+    assert.ok(!after.some((h) => h.name === name || h.name === second));
+  } finally {
+    for (const s of [host, other, bystander]) s.disconnect();
   }
 });
 

@@ -4,6 +4,7 @@
 // `error <name>: <message>`. Node receives the lines through the exposed `compatLine(handle, line)`.
 (() => {
   const clients = new Map();
+  const wires = new Map();
   const report = (handle, line) => window.compatLine(handle, line);
 
   function create(handle, kind, url) {
@@ -73,12 +74,14 @@
       for (const dc of clients.get(handle)?.channels.values() ?? []) if (dc.readyState === "open") dc.send(text);
     },
     stop(handle) {
-      clients.get(handle)?.client.stop();
+      const c = clients.get(handle)?.client;
+      c?.stop();
       clients.delete(handle);
+      if (c?.sent) wires.set(handle, c); // the C#-shaped client's wire log stays readable
     },
     /** The C#-shaped client's wire log: every emitted message as JSON text, every received payload. */
     wire(handle) {
-      const c = clients.get(handle)?.client;
+      const c = clients.get(handle)?.client ?? wires.get(handle);
       return { sent: c?.sent ?? [], received: c?.received ?? [] };
     },
   };

@@ -1,5 +1,12 @@
 import { addAction, addFunction, callback } from "./bridge.js";
-import { HostNameAlreadyExistsError, PeerClient, type PeerConfig, type PeerEventName } from "./PeerClient.js";
+import { CreateHostRejectedError, HostNameAlreadyExistsError, PeerClient, type PeerConfig, type PeerEventName } from "./PeerClient.js";
+
+/** The C ABI code of a failed request: P2P_ERR_HOST_EXISTS (-6), P2P_ERR_REJECTED (-8) or `failCode`. */
+function errorCode(e: Error, failCode: number): number {
+  if (e instanceof HostNameAlreadyExistsError) return -6;
+  if (e instanceof CreateHostRejectedError) return -8;
+  return failCode;
+}
 
 /** Returns the PeerClient the adapter made for Unity (after C# sent its config). */
 export type PeerClientProvider = () => PeerClient;
@@ -75,7 +82,7 @@ export class PeerAdapter {
   private reply(name: string, run: () => Promise<unknown>, failCode = -5): void {
     run().then(
       (value) => callback(prefix(name), JSON.stringify({ status: 0, ...(typeof value === "object" && value ? value : {}) })),
-      (e: Error) => callback(prefix(name), JSON.stringify({ status: e instanceof HostNameAlreadyExistsError ? -6 : failCode, message: e.message })),
+      (e: Error) => callback(prefix(name), JSON.stringify({ status: errorCode(e, failCode), message: e.message })),
     );
   }
 }
