@@ -13,7 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 /// Longest host name (after trimming), as the server enforces it.
-pub const MAX_HOST_NAME_CHARS: usize = 64;
+pub use crate::protocol::MAX_HOST_NAME_CHARS;
 /// Longest peer id accepted from the app; socket ids are ~20 characters.
 pub const MAX_PEER_ID_BYTES: usize = 256;
 
@@ -42,19 +42,10 @@ pub struct PeerClient {
     session: tokio::sync::Mutex<Option<Arc<Session>>>,
 }
 
-/// Checks a host name the way the server does, so the app gets the error without a round trip.
+/// Checks a host name the way the server does (one rule set, `p2p_protocol::host_name`), so the
+/// app gets the error without a round trip.
 pub fn validate_host_name(name: &str) -> Result<&str> {
-    let trimmed = name.trim();
-    if trimmed.is_empty() {
-        return Err(P2pError::InvalidArgument("host name is empty".into()));
-    }
-    if trimmed.chars().count() > MAX_HOST_NAME_CHARS {
-        return Err(P2pError::InvalidArgument(format!("host name is longer than {MAX_HOST_NAME_CHARS} characters")));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err(P2pError::InvalidArgument("host name contains control characters".into()));
-    }
-    Ok(trimmed)
+    crate::protocol::host_name(name).map_err(|why| P2pError::InvalidArgument(why.to_string()))
 }
 
 impl PeerClient {

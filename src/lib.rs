@@ -13,7 +13,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 mod mesh;
-pub mod protocol;
+pub use p2p_protocol as protocol;
 pub mod rtc;
 pub mod signaling;
 

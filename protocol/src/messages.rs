@@ -1,5 +1,5 @@
 //! The signaling vocabulary (docs/protocol.md): message types, the `message` envelope and the acks.
-//! Plain serde types with no I/O, shared by the signaling seam and the mesh.
+//! Plain serde types with no I/O.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +12,8 @@ pub mod kind {
     pub const CALL_ME: &str = "call me";
     pub const CANDIDATE: &str = "candidate";
     pub const BYE: &str = "bye";
+    /// Every type a client may send; the server refuses others.
+    pub const ALL: [&str; 7] = [JOIN, OFFER, ANSWER, DONE, CALL_ME, CANDIDATE, BYE];
 }
 
 /// Socket.IO event names.
@@ -20,13 +22,32 @@ pub mod event {
     pub const LIST_HOSTS: &str = "list hosts";
     pub const MESSAGE: &str = "message";
     pub const USER_DISCONNECTED: &str = "user disconnected";
+    /// Ours: the caller's socket id (clients read it from the CONNECT reply instead).
     pub const WHOAMI: &str = "whoami";
+    /// Server → client: a rejected request that carried no ack.
+    pub const ERROR: &str = "error";
 }
 
-/// `reason` values of a rejected request (ours; Extreal's server sends none).
+/// `reason` values of a rejected request (ours; Extreal's server sends none). Every refused
+/// `create host` is answered 409 whatever the reason (docs/protocol.md).
 pub mod reason {
     /// `create host`: the name is taken.
     pub const NAME_TAKEN: &str = "name-taken";
+    /// `create host`: the name breaks the host-name rules.
+    pub const INVALID_NAME: &str = "invalid-name";
+    /// The socket already hosts or joined a group.
+    pub const ALREADY_IN_GROUP: &str = "already-in-group";
+    /// The payload is not what the event takes.
+    pub const MALFORMED: &str = "malformed";
+    /// The recipient is not in the sender's group, or the host does not exist.
+    pub const FORBIDDEN: &str = "forbidden";
+    pub const GROUP_FULL: &str = "group-full";
+    pub const TOO_LARGE: &str = "too-large";
+    pub const RATE_LIMITED: &str = "rate-limited";
+    /// The event needs an ack callback and was sent without one.
+    pub const NO_ACK: &str = "no-ack";
+    /// Refused at connect (global or per-address connection limit).
+    pub const TOO_MANY_CONNECTIONS: &str = "too-many-connections";
 }
 
 /// One trickled ICE candidate, in the browser's `RTCIceCandidateInit` shape.

@@ -18,8 +18,20 @@ pub struct Config {
     /// Sustained events per second per socket, and the burst above it.
     pub rate_per_sec: f64,
     pub rate_burst: f64,
-    /// Most concurrent connections; more are refused at connect.
+    /// Most concurrent Socket.IO connections; more are refused at connect.
     pub max_connections: usize,
+    /// Most concurrent Socket.IO connections from one IP address, so one machine cannot fill
+    /// other people's groups (64 members) or the server.
+    pub max_sockets_per_ip: usize,
+    /// Most open TCP connections from one IP address (unfinished requests included).
+    pub max_tcp_per_ip: usize,
+    /// How long a client may take to send a request's headers (slowloris), and to send its first
+    /// request on a new connection, in milliseconds.
+    pub header_timeout_ms: u64,
+    /// Most groups one `list hosts` reply carries (the oldest first); `total` says how many exist.
+    pub max_listed_hosts: usize,
+    /// How long SIGTERM waits for connections to close before the process exits anyway.
+    pub shutdown_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -34,6 +46,11 @@ impl Default for Config {
             rate_per_sec: 100.0,
             rate_burst: 200.0,
             max_connections: 10_000,
+            max_sockets_per_ip: 16,
+            max_tcp_per_ip: 32,
+            header_timeout_ms: 10_000,
+            max_listed_hosts: 200,
+            shutdown_timeout_ms: 5_000,
         }
     }
 }
@@ -51,6 +68,11 @@ Options (environment variable in brackets; flags win):
   --rate-per-sec N            events per second per socket [SIGNALING_RATE_PER_SEC] (100)
   --rate-burst N              burst above the rate [SIGNALING_RATE_BURST] (200)
   --max-connections N         concurrent connections [SIGNALING_MAX_CONNECTIONS] (10000)
+  --max-sockets-per-ip N      concurrent connections from one IP [SIGNALING_MAX_SOCKETS_PER_IP] (16)
+  --max-tcp-per-ip N          open TCP connections from one IP [SIGNALING_MAX_TCP_PER_IP] (32)
+  --header-timeout-ms N       time to send request headers [SIGNALING_HEADER_TIMEOUT_MS] (10000)
+  --max-listed-hosts N        groups in one list hosts reply [SIGNALING_MAX_LISTED_HOSTS] (200)
+  --shutdown-timeout-ms N     SIGTERM waits at most this long [SIGNALING_SHUTDOWN_TIMEOUT_MS] (5000)
   --help                      this text
 ";
 
@@ -81,11 +103,32 @@ impl Config {
                 "rate-per-sec" => c.rate_per_sec = positive(key, parse(key, value)?)?,
                 "rate-burst" => c.rate_burst = positive(key, parse(key, value)?)?,
                 "max-connections" => c.max_connections = parse(key, value)?,
+                "max-sockets-per-ip" => c.max_sockets_per_ip = parse(key, value)?,
+                "max-tcp-per-ip" => c.max_tcp_per_ip = parse(key, value)?,
+                "header-timeout-ms" => c.header_timeout_ms = parse(key, value)?,
+                "max-listed-hosts" => c.max_listed_hosts = parse(key, value)?,
+                "shutdown-timeout-ms" => c.shutdown_timeout_ms = parse(key, value)?,
                 _ => return Err(format!("unknown option --{key}\n\n{USAGE}")),
             }
             Ok(())
         };
-        for key in ["bind", "logging", "cors-origin", "cors-credentials", "max-group-size", "max-payload-bytes", "rate-per-sec", "rate-burst", "max-connections"] {
+        const KEYS: [&str; 14] = [
+            "bind",
+            "logging",
+            "cors-origin",
+            "cors-credentials",
+            "max-group-size",
+            "max-payload-bytes",
+            "rate-per-sec",
+            "rate-burst",
+            "max-connections",
+            "max-sockets-per-ip",
+            "max-tcp-per-ip",
+            "header-timeout-ms",
+            "max-listed-hosts",
+            "shutdown-timeout-ms",
+        ];
+        for key in KEYS {
             let var = format!("SIGNALING_{}", key.to_uppercase().replace('-', "_"));
             if let Some(value) = env(&var).filter(|v| !v.is_empty()) {
                 set(&mut c, key, &value)?;
@@ -108,6 +151,9 @@ impl Config {
         }
         if c.max_payload_bytes < 1024 {
             return Err("max-payload-bytes must be at least 1024".into());
+        }
+        if c.max_sockets_per_ip == 0 || c.max_tcp_per_ip == 0 || c.max_listed_hosts == 0 || c.header_timeout_ms == 0 {
+            return Err("max-sockets-per-ip, max-tcp-per-ip, max-listed-hosts and header-timeout-ms must be > 0".into());
         }
         Ok(c)
     }
@@ -137,7 +183,7 @@ mod tests {
 
     #[test]
     fn bad_values_are_errors() {
-        for bad in [&["--bind", "nope"][..], &["--max-group-size", "1"], &["--rate-per-sec", "0"], &["--what", "1"], &["stray"], &["--bind"]] {
+        for bad in [&["--bind", "nope"][..], &["--max-group-size", "1"], &["--rate-per-sec", "0"], &["--max-tcp-per-ip", "0"], &["--what", "1"], &["stray"], &["--bind"]] {
             assert!(Config::from_sources(&args(bad), |_| None).is_err(), "{bad:?}");
         }
     }

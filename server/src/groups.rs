@@ -3,7 +3,7 @@
 //! `join` is addressed to). When the host leaves, the group stops being listed but its remaining
 //! members stay routable to each other (they still need to say `bye`) until they leave too.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub type Sid = String;
 
@@ -31,6 +31,9 @@ pub struct Registry {
     groups: HashMap<Sid, Group>,
     /// Socket -> the key of its group.
     membership: HashMap<Sid, Sid>,
+    /// Listed groups (host present) by creation stamp: `list hosts` reads its first entries in
+    /// order instead of collecting and sorting every group under the lock.
+    listed: BTreeMap<u64, Sid>,
     /// The `created` stamp of the next group.
     next_created: u64,
 }
@@ -53,20 +56,21 @@ impl Registry {
             members: HashSet::from([sid.to_string()]),
         };
         self.groups.insert(sid.to_string(), group);
+        self.listed.insert(self.next_created, sid.to_string());
         self.membership.insert(sid.to_string(), sid.to_string());
         Ok(())
     }
 
-    /// Groups whose host is present, as (host id, name), oldest first.
-    pub fn hosts(&self) -> Vec<(Sid, String)> {
-        let mut hosts: Vec<(u64, Sid, String)> = self
-            .groups
-            .iter()
-            .filter(|(_, g)| g.host_present)
-            .map(|(id, g)| (g.created, id.clone(), g.name.clone()))
+    /// Up to `limit` groups whose host is present, as (host id, name), oldest first, and how many
+    /// such groups there are in all.
+    pub fn hosts(&self, limit: usize) -> (Vec<(Sid, String)>, usize) {
+        let hosts = self
+            .listed
+            .values()
+            .take(limit)
+            .filter_map(|id| self.groups.get(id).map(|g| (id.clone(), g.name.clone())))
             .collect();
-        hosts.sort_unstable_by_key(|h| h.0);
-        hosts.into_iter().map(|(_, id, name)| (id, name)).collect()
+        (hosts, self.listed.len())
     }
 
     pub fn group_count(&self) -> usize {
@@ -102,6 +106,7 @@ impl Registry {
         if key == sid {
             group.host_present = false;
             self.names.remove(&group.name);
+            self.listed.remove(&group.created);
         }
         let mut others: Vec<Sid> = group.members.iter().cloned().collect();
         others.sort();
@@ -122,7 +127,7 @@ mod tests {
         r.create_host("h", "room").unwrap();
         assert_eq!(r.create_host("x", "room"), Err(GroupError::NameTaken));
         assert_eq!(r.create_host("h", "other"), Err(GroupError::AlreadyInGroup));
-        assert_eq!(r.hosts(), vec![("h".into(), "room".into())]);
+        assert_eq!(r.hosts(10), (vec![("h".into(), "room".into())], 1));
         r.join("a", "h", 3).unwrap();
         r.join("a", "h", 3).unwrap();
         r.join("b", "h", 3).unwrap();
@@ -135,8 +140,10 @@ mod tests {
 
         r.create_host("h2", "room 2").unwrap();
         r.create_host("h0", "a room created last").unwrap();
-        let names: Vec<String> = r.hosts().into_iter().map(|(_, name)| name).collect();
+        let names: Vec<String> = r.hosts(10).0.into_iter().map(|(_, name)| name).collect();
         assert_eq!(names, ["room", "room 2", "a room created last"], "listed in creation order, as Extreal lists");
+        let (first_two, total) = r.hosts(2);
+        assert_eq!((first_two.len(), total), (2, 3), "a reply is capped; the total says how many exist");
         r.leave("h0");
         r.join("c", "h2", 3).unwrap();
         assert!(!r.same_group("c", "a"), "groups are isolated");
@@ -144,7 +151,7 @@ mod tests {
 
         assert_eq!(r.leave("a"), vec!["b".to_string(), "h".to_string()]);
         assert_eq!(r.leave("h"), vec!["b".to_string()]);
-        assert_eq!(r.hosts(), vec![("h2".into(), "room 2".into())], "a host's group leaves the list");
+        assert_eq!(r.hosts(10), (vec![("h2".into(), "room 2".into())], 1), "a host's group leaves the list");
         assert_eq!(r.join("z", "h", 3), Err(GroupError::NoSuchHost));
         r.create_host("new", "room").unwrap();
         assert!(!r.same_group("new", "b"), "the name is free again, the old members are not in the new group");

@@ -5,8 +5,11 @@
 
 use crate::config::Config;
 use crate::groups::{GroupError, Registry};
-use crate::limits::{self, TokenBucket};
+use crate::limits::TokenBucket;
+use p2p_protocol::{event, kind, MAX_ID_BYTES};
 use crate::metrics::{Metrics, Rejection};
+use crate::per_ip::{PerIp, Slot};
+use axum::extract::ConnectInfo;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use socketioxide::adapter::LocalAdapter;
@@ -15,19 +18,30 @@ use socketioxide::handler::{FromMessageParts, Value as RawValue};
 use socketioxide::socket::Socket;
 use socketioxide::SocketIo;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
 
-/// Message types a client may send (docs/protocol.md).
-const MESSAGE_TYPES: &[&str] = &["join", "offer", "answer", "done", "call me", "candidate", "bye"];
 
 pub struct AppState {
     pub config: Config,
     pub registry: Mutex<Registry>,
     pub metrics: Metrics,
+    /// Socket.IO connections per IP address.
+    sockets_per_ip: Arc<PerIp>,
 }
+
+impl AppState {
+    pub fn new(config: Config) -> AppState {
+        let sockets_per_ip = PerIp::new(config.max_sockets_per_ip);
+        AppState { config, registry: Default::default(), metrics: Default::default(), sockets_per_ip }
+    }
+}
+
+/// Reply bytes one rate-limit token pays for: a `list hosts` reply costs a token per started 4 KiB.
+const REPLY_BYTES_PER_TOKEN: usize = 4096;
 
 const CREATE_HOST: u8 = 0;
 const LIST_HOSTS: u8 = 1;
@@ -37,10 +51,10 @@ const DISCONNECT: u8 = 4;
 
 fn event_name(kind: u8) -> &'static str {
     match kind {
-        CREATE_HOST => "create host",
-        LIST_HOSTS => "list hosts",
-        MESSAGE => "message",
-        WHOAMI => "whoami",
+        CREATE_HOST => event::CREATE_HOST,
+        LIST_HOSTS => event::LIST_HOSTS,
+        MESSAGE => event::MESSAGE,
+        WHOAMI => event::WHOAMI,
         _ => "disconnect",
     }
 }
@@ -94,15 +108,26 @@ pub fn on_connect(socket: SocketRef, state: Arc<AppState>, io: SocketIo) -> Resu
         state.metrics.reject(Rejection::TooManyConnections);
         return Err(Refused("too many connections"));
     }
+    // Every connection comes through serve.rs, which records the peer address.
+    let peer = socket.req_parts().extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let slot = match peer.map(|ip| state.sockets_per_ip.acquire(ip)) {
+        Some(Some(slot)) => Some(slot),
+        Some(None) => {
+            state.metrics.connections.fetch_sub(1, Ordering::SeqCst);
+            state.metrics.reject(Rejection::TooManyConnections);
+            return Err(Refused("too many connections from this address"));
+        }
+        None => None,
+    };
     state.metrics.connections_total.fetch_add(1, Ordering::Relaxed);
     socket.join(socket.id.to_string());
     let (tx, rx) = mpsc::unbounded_channel();
     socket.extensions.insert(Queue(tx.clone()));
-    tokio::spawn(worker(state.clone(), socket.clone(), io, rx));
-    socket.on("create host", |_: Enqueue<CREATE_HOST>| async {});
-    socket.on("list hosts", |_: Enqueue<LIST_HOSTS>| async {});
-    socket.on("message", |_: Enqueue<MESSAGE>| async {});
-    socket.on("whoami", |_: Enqueue<WHOAMI>| async {});
+    tokio::spawn(worker(state.clone(), socket.clone(), io, rx, slot));
+    socket.on(event::CREATE_HOST, |_: Enqueue<CREATE_HOST>| async {});
+    socket.on(event::LIST_HOSTS, |_: Enqueue<LIST_HOSTS>| async {});
+    socket.on(event::MESSAGE, |_: Enqueue<MESSAGE>| async {});
+    socket.on(event::WHOAMI, |_: Enqueue<WHOAMI>| async {});
     socket.on_disconnect(move || {
         let _ = tx.send(Item { kind: DISCONNECT, data: None, ack: None });
         async {}
@@ -118,7 +143,9 @@ struct Worker {
     sid: String,
 }
 
-async fn worker(state: Arc<AppState>, socket: SocketRef, io: SocketIo, mut rx: mpsc::UnboundedReceiver<Item>) {
+/// Handles one socket's requests in order until it disconnects; `_slot` (its place in the per-IP
+/// count) is given back when the worker ends.
+async fn worker(state: Arc<AppState>, socket: SocketRef, io: SocketIo, mut rx: mpsc::UnboundedReceiver<Item>, _slot: Option<Slot>) {
     let sid = socket.id.to_string();
     let mut bucket = TokenBucket::new(state.config.rate_per_sec, state.config.rate_burst);
     let w = Worker { state, socket, io, sid };
@@ -138,7 +165,10 @@ async fn worker(state: Arc<AppState>, socket: SocketRef, io: SocketIo, mut rx: m
         }
         match item.kind {
             CREATE_HOST => w.create_host(item),
-            LIST_HOSTS => w.list_hosts(item),
+            LIST_HOSTS => {
+                let reply_bytes = w.list_hosts(item);
+                bucket.charge((reply_bytes / REPLY_BYTES_PER_TOKEN) as f64);
+            }
             WHOAMI => {
                 let id = w.sid.clone();
                 w.answer(item, json!({"status": 200, "id": id}));
@@ -173,7 +203,7 @@ impl Worker {
             }
             None => {
                 body["event"] = json!(event_name(item.kind));
-                let _ = self.socket.emit("error", &body);
+                let _ = self.socket.emit(event::ERROR, &body);
             }
         }
     }
@@ -182,9 +212,9 @@ impl Worker {
         if item.ack.is_none() {
             return self.reject(item, 400, Rejection::NoAck, "create host needs an acknowledgement callback");
         }
-        let name = match item.data.as_ref().and_then(Value::as_str).map(limits::host_name) {
-            Some(Ok(name)) => name,
-            Some(Err(why)) => return self.reject(item, 409, Rejection::InvalidName, why),
+        let name = match item.data.as_ref().and_then(Value::as_str).map(p2p_protocol::host_name) {
+            Some(Ok(name)) => name.to_string(),
+            Some(Err(why)) => return self.reject(item, 409, Rejection::InvalidName, &why.to_string()),
             None => return self.reject(item, 409, Rejection::InvalidName, "create host takes the host name as a string"),
         };
         let result = self.state.registry.lock().create_host(&self.sid, &name);
@@ -201,13 +231,19 @@ impl Worker {
         }
     }
 
-    fn list_hosts(&self, item: Item) {
+    /// Answers with at most `max_listed_hosts` groups, oldest first, and the `total`; returns the
+    /// reply's size so the caller can charge the rate limit for it.
+    fn list_hosts(&self, item: Item) -> usize {
         if item.ack.is_none() {
-            return self.reject(item, 400, Rejection::NoAck, "list hosts needs an acknowledgement callback");
+            self.reject(item, 400, Rejection::NoAck, "list hosts needs an acknowledgement callback");
+            return 0;
         }
-        let hosts: Vec<Value> =
-            self.state.registry.lock().hosts().into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect();
-        self.answer(item, json!({"status": 200, "hosts": hosts}));
+        let (hosts, total) = self.state.registry.lock().hosts(self.state.config.max_listed_hosts);
+        let hosts: Vec<Value> = hosts.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect();
+        let reply = json!({"status": 200, "hosts": hosts, "total": total});
+        let size = reply.to_string().len();
+        self.answer(item, reply);
+        size
     }
 
     async fn message(&self, mut item: Item) {
@@ -215,23 +251,23 @@ impl Worker {
             return self.reject(item, 400, Rejection::Malformed, "message must be an object {type, to, ...}");
         };
         let kind = match body.get("type").and_then(Value::as_str) {
-            Some(k) if MESSAGE_TYPES.contains(&k) => k.to_string(),
+            Some(k) if kind::ALL.contains(&k) => k.to_string(),
             Some(_) => return self.reject(item, 400, Rejection::Malformed, "unknown message type"),
             None => return self.reject(item, 400, Rejection::Malformed, "message.type must be a string"),
         };
         let to = match body.get("to").and_then(Value::as_str) {
-            Some(to) if !to.is_empty() && to.len() <= limits::MAX_ID_BYTES => to.to_string(),
+            Some(to) if !to.is_empty() && to.len() <= MAX_ID_BYTES => to.to_string(),
             _ => return self.reject(item, 400, Rejection::Malformed, "message.to must be a socket id"),
         };
         // Extreal's C# client sends every unset field as null: null means absent.
         if let Some(me) = body.get("me").filter(|me| !me.is_null()) {
-            if !me.as_str().is_some_and(|m| !m.is_empty() && m.len() <= limits::MAX_ID_BYTES) {
+            if !me.as_str().is_some_and(|m| !m.is_empty() && m.len() <= MAX_ID_BYTES) {
                 return self.reject(item, 400, Rejection::Malformed, "message.me must be a socket id");
             }
         }
         let allowed = {
             let mut registry = self.state.registry.lock();
-            if kind == "join" {
+            if kind == kind::JOIN {
                 registry.join(&self.sid, &to, self.state.config.max_group_size)
             } else if registry.same_group(&self.sid, &to) {
                 Ok(())
@@ -245,12 +281,12 @@ impl Worker {
             Err(GroupError::AlreadyInGroup) => {
                 return self.reject(item, 409, Rejection::AlreadyInGroup, "this socket is already in another group")
             }
-            Err(_) if kind == "join" => return self.reject(item, 404, Rejection::Forbidden, "no such host"),
+            Err(_) if kind == kind::JOIN => return self.reject(item, 404, Rejection::Forbidden, "no such host"),
             Err(_) => return self.reject(item, 403, Rejection::Forbidden, "the recipient is not in your group"),
         }
         body.insert("from".into(), Value::String(self.sid.clone()));
         let body = Value::Object(body);
-        match self.socket.to(to).emit("message", &body).await {
+        match self.socket.to(to).emit(event::MESSAGE, &body).await {
             Ok(()) => {
                 self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
                 self.answer(item, json!({"status": 200}));
@@ -270,7 +306,7 @@ impl Worker {
         // disconnects still drain, and `io.to` panics then (found by the load bench).
         let Some(ns) = self.io.of("/") else { return };
         for member in notify {
-            let _ = ns.clone().to(member).emit("user disconnected", &body).await;
+            let _ = ns.clone().to(member).emit(event::USER_DISCONNECTED, &body).await;
         }
         tracing::debug!(sid = %self.sid, "disconnected");
     }

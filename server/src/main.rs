@@ -6,6 +6,8 @@ mod groups;
 mod handlers;
 mod limits;
 mod metrics;
+mod per_ip;
+mod serve;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Method};
@@ -33,15 +35,18 @@ fn cors(config: &Config) -> Result<CorsLayer, String> {
         .allow_credentials(config.cors_credentials))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when the
+/// future is first polled, so a signal that comes right after the listening line is not missed.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 #[tokio::main]
@@ -67,9 +72,18 @@ async fn main() {
         }
     };
 
-    let state = Arc::new(AppState { config: config.clone(), registry: Default::default(), metrics: Default::default() });
-    // The engine.io limit is a hard backstop; the per-event limit (with a clear rejection) is ours.
-    let (layer, io) = SocketIo::builder().max_payload((config.max_payload_bytes * 2 + 1024) as u64).build_layer();
+    let state = Arc::new(AppState::new(config.clone()));
+    // Transport limits are hard backstops, checked before anything is parsed; the per-event limit
+    // (with a clear 413) is ours. A polling body may batch a few packets; a websocket message is one
+    // packet, so its cap is the payload limit plus the packet's envelope (engineioxide's defaults,
+    // 64 MiB messages / 16 MiB frames, let one frame cost hundreds of MB once parsed).
+    let ws_cap = config.max_payload_bytes + 1024;
+    let (layer, io) = SocketIo::builder()
+        .max_payload((config.max_payload_bytes * 2 + 1024) as u64)
+        .ws_max_message_size(ws_cap)
+        .ws_max_frame_size(ws_cap)
+        .max_buffer_size(OUTBOUND_PACKETS_PER_SOCKET)
+        .build_layer();
     {
         let state = state.clone();
         let io2 = io.clone();
@@ -99,22 +113,30 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    let signal = shutdown_signal();
     let addr = listener.local_addr().expect("bound address");
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "p2p-signaling listening on http://{addr}");
         let _ = out.flush();
     }
-    let serve = axum::serve(listener, app).with_graceful_shutdown({
+    let limits = serve::ServeLimits {
+        max_tcp_per_ip: config.max_tcp_per_ip,
+        header_timeout: Duration::from_millis(config.header_timeout_ms),
+        shutdown_timeout: Duration::from_millis(config.shutdown_timeout_ms),
+    };
+    let shutdown = {
         let io = io.clone();
+        let deadline = limits.shutdown_timeout;
         async move {
-            shutdown_signal().await;
+            signal.await;
             tracing::info!("shutting down");
-            let _ = tokio::time::timeout(Duration::from_secs(3), io.close()).await;
+            let _ = tokio::time::timeout(deadline, io.close()).await;
         }
-    });
-    if let Err(e) = serve.await {
-        eprintln!("server error: {e}");
-        std::process::exit(1);
-    }
+    };
+    serve::serve(listener, app, limits, shutdown).await;
 }
+
+/// Packets the server queues for one socket that does not read; past it, replies to that socket
+/// are dropped instead of growing memory (a `list hosts` reply is at most a few tens of KB).
+const OUTBOUND_PACKETS_PER_SOCKET: usize = 32;

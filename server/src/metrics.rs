@@ -32,9 +32,21 @@ impl Rejection {
         Rejection::TooManyConnections,
     ];
 
-    /// The `reason` field of a rejection reply: the label in the kebab case of the wire.
-    pub fn reason(self) -> String {
-        self.label().replace('_', "-")
+    /// The `reason` field of a rejection reply (the protocol's vocabulary).
+    pub fn reason(self) -> &'static str {
+        use p2p_protocol::reason;
+        match self {
+            Rejection::Malformed => reason::MALFORMED,
+            Rejection::InvalidName => reason::INVALID_NAME,
+            Rejection::AlreadyInGroup => reason::ALREADY_IN_GROUP,
+            Rejection::Forbidden => reason::FORBIDDEN,
+            Rejection::TooLarge => reason::TOO_LARGE,
+            Rejection::RateLimited => reason::RATE_LIMITED,
+            Rejection::GroupFull => reason::GROUP_FULL,
+            Rejection::NameTaken => reason::NAME_TAKEN,
+            Rejection::NoAck => reason::NO_ACK,
+            Rejection::TooManyConnections => reason::TOO_MANY_CONNECTIONS,
+        }
     }
 
     fn label(self) -> &'static str {

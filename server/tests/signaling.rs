@@ -1,156 +1,12 @@
 //! The signaling server as a process on 127.0.0.1, driven by a real Socket.IO client (rust_socketio).
 
-use futures_util::FutureExt;
-use rust_socketio::asynchronous::{Client, ClientBuilder};
-use rust_socketio::{Event, Payload};
+mod common;
+
+use common::{connect, Pushed, Server};
+use rust_socketio::Payload;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
-
-struct Server {
-    child: Child,
-    url: String,
-    addr: String,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_p2p-signaling"))
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = lines.next().unwrap().unwrap();
-        let url = line.strip_prefix("p2p-signaling listening on ").expect("listening line").to_string();
-        let addr = url.trim_start_matches("http://").to_string();
-        Server { child, url, addr }
-    }
-
-    /// A plain HTTP GET, returning (status line, body).
-    fn get(&self, path: &str) -> (String, String) {
-        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        let status = text.lines().next().unwrap_or_default().to_string();
-        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
-        (status, body)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// What the server pushed to a client.
-#[derive(Debug, Clone, PartialEq)]
-enum Pushed {
-    Message(Value),
-    UserDisconnected(Value),
-    Error(Value),
-}
-
-struct Peer {
-    client: Client,
-    id: String,
-    pushed: mpsc::UnboundedReceiver<Pushed>,
-}
-
-fn first(payload: Payload) -> Value {
-    match payload {
-        Payload::Text(mut v) if !v.is_empty() => v.swap_remove(0),
-        _ => Value::Null,
-    }
-}
-
-async fn connect(url: &str) -> Peer {
-    let (tx, pushed) = mpsc::unbounded_channel();
-    let (ctx, crx) = oneshot::channel::<String>();
-    let ctx = Arc::new(Mutex::new(Some(ctx)));
-    let on = |tx: mpsc::UnboundedSender<Pushed>, wrap: fn(Value) -> Pushed| {
-        move |p: Payload, _: Client| {
-            let _ = tx.send(wrap(first(p)));
-            async {}.boxed()
-        }
-    };
-    let client = ClientBuilder::new(url)
-        .reconnect(false)
-        .on(Event::Connect, move |p, _| {
-            if let Some(t) = ctx.lock().unwrap().take() {
-                let _ = t.send(first(p)["sid"].as_str().unwrap_or_default().to_string());
-            }
-            async {}.boxed()
-        })
-        .on("message", on(tx.clone(), Pushed::Message))
-        .on("user disconnected", on(tx.clone(), Pushed::UserDisconnected))
-        .on("error", on(tx.clone(), Pushed::Error))
-        .connect()
-        .await
-        .unwrap();
-    let sid = tokio::time::timeout(Duration::from_secs(5), crx).await.unwrap().unwrap();
-    let mut peer = Peer { client, id: String::new(), pushed };
-    peer.id = peer.request("whoami", Payload::Text(vec![])).await["id"].as_str().unwrap().to_string();
-    assert_eq!(sid, peer.id, "the CONNECT packet carries the id whoami reports");
-    peer
-}
-
-impl Peer {
-    async fn request(&self, event: &str, payload: Payload) -> Value {
-        let (tx, rx) = oneshot::channel();
-        let tx = Arc::new(Mutex::new(Some(tx)));
-        self.client
-            .emit_with_ack(event, payload, Duration::from_secs(5), move |p: Payload, _| {
-                if let Some(t) = tx.lock().unwrap().take() {
-                    let v = match first(p) {
-                        Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
-                        v => v,
-                    };
-                    let _ = t.send(v);
-                }
-                async {}.boxed()
-            })
-            .await
-            .unwrap();
-        tokio::time::timeout(Duration::from_secs(5), rx).await.expect("ack in time").unwrap()
-    }
-
-    async fn create_host(&self, name: Value) -> Value {
-        self.request("create host", Payload::Text(vec![name])).await
-    }
-
-    async fn hosts(&self) -> Value {
-        let ack = self.request("list hosts", Payload::Text(vec![])).await;
-        assert_eq!(ack["status"], 200);
-        ack["hosts"].clone()
-    }
-
-    async fn send(&self, body: Value) -> Value {
-        self.request("message", Payload::Text(vec![body])).await
-    }
-
-    async fn emit(&self, event: &str, body: Value) {
-        self.client.emit(event, Payload::Text(vec![body])).await.unwrap();
-    }
-
-    async fn next(&mut self) -> Pushed {
-        tokio::time::timeout(Duration::from_secs(5), self.pushed.recv()).await.expect("a push in time").unwrap()
-    }
-
-    /// Nothing is pushed within `ms`.
-    async fn quiet(&mut self, ms: u64) {
-        if let Ok(Some(p)) = tokio::time::timeout(Duration::from_millis(ms), self.pushed.recv()).await {
-            panic!("unexpected push: {p:?}");
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_list_join_relay_and_disconnect() {
@@ -380,17 +236,9 @@ async fn malformed_input_gets_errors_and_the_server_survives() {
 #[test]
 fn sigterm_shuts_down_gracefully() {
     let mut server = Server::start(&[]);
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            assert!(status.success(), "exit status {status}");
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    server.sigterm();
+    let status = server.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status}");
 }
 
 #[test]

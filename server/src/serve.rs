@@ -1,0 +1,80 @@
+//! The HTTP accept loop. axum's `serve` sets no header timeout and no per-client limit, so a
+//! slowloris (a thousand unfinished requests) could take every file descriptor and starve
+//! `/healthz` and new clients, and one stalled request kept SIGTERM from ever exiting. Here:
+//! - TCP_NODELAY on every accepted socket (small signaling frames must not wait for delayed ACKs),
+//! - at most `max_tcp_per_ip` open connections per address (more are closed at once),
+//! - hyper's header-read timeout, and the same deadline for the first byte of a new connection,
+//! - the peer address as `ConnectInfo` in each request, for the per-IP Socket.IO limit,
+//! - on shutdown, connections get `shutdown_timeout` to finish, then the process goes on without them.
+
+use crate::per_ip::PerIp;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::Request;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// Limits of the accept loop.
+pub struct ServeLimits {
+    pub max_tcp_per_ip: usize,
+    pub header_timeout: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains for at most the shutdown timeout.
+pub async fn serve(listener: TcpListener, app: Router, limits: ServeLimits, shutdown: impl Future<Output = ()>) {
+    let per_ip = PerIp::new(limits.max_tcp_per_ip);
+    let graceful = GracefulShutdown::new();
+    // HTTP/1 only: Socket.IO needs nothing else, and h2 would bring its own set of limits to tune.
+    let mut http = auto::Builder::new(TokioExecutor::new()).http1_only();
+    http.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning on the error.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Some(slot) = per_ip.acquire(peer.ip()) else {
+            tracing::debug!(%peer, "too many connections from this address; closed");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(req.map(axum::body::Body::new))
+        });
+        let (http, watcher, header_timeout) = (http.clone(), graceful.watcher(), limits.header_timeout);
+        tokio::spawn(async move {
+            // hyper's header timer starts with the first byte; a connection that sends none
+            // would otherwise be held forever.
+            if tokio::time::timeout(header_timeout, stream.peek(&mut [0u8; 1])).await.is_err() {
+                tracing::debug!(%peer, "no request in time; closed");
+                return;
+            }
+            let conn = watcher.watch(http.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned());
+            if let Err(e) = conn.await {
+                tracing::trace!(%peer, error = %e, "connection ended");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_timeout, graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after the shutdown timeout; exiting anyway");
+    }
+}

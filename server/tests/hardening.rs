@@ -1,0 +1,219 @@
+//! Attacks on the server (issue 15), each reproduced against the real process on 127.0.0.1 and
+//! checked for its bounded outcome: what the attacker gets refused, and what it can no longer cost.
+
+mod common;
+
+use common::{connect, try_connect, Server};
+use rust_socketio::Payload;
+use serde_json::json;
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// True once the server has closed `stream` (EOF or reset), waiting at most `within`.
+fn closed_by_server(stream: &mut TcpStream, within: Duration) -> bool {
+    stream.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < within {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+/// An HTTP request left unfinished (slowloris): headers that never end.
+fn stalled_request(addr: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_hold_more_sockets_than_its_share() {
+    let server = Server::start(&["--max-sockets-per-ip", "3"]);
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect(&server.url).await);
+    }
+    let refused = try_connect(&server.url).await.err().expect("a fourth socket from 127.0.0.1 is refused");
+    assert!(refused.contains("too many connections from this address"), "{refused}");
+
+    // A socket that leaves gives its place back.
+    held.pop().unwrap().client.disconnect().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match try_connect(&server.url).await {
+            Ok(p) => {
+                held.push(p);
+                break;
+            }
+            Err(e) => assert!(Instant::now() < deadline, "the place never came back: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, metrics) = server.get("/metrics");
+    assert!(metrics.contains("reason=\"too_many_connections\"} 1"), "{metrics}");
+}
+
+#[test]
+fn stalled_requests_are_cut_and_cannot_starve_the_server() {
+    let server = Server::start(&["--header-timeout-ms", "300", "--max-tcp-per-ip", "4"]);
+    let mut stalled: Vec<TcpStream> = (0..3).map(|_| stalled_request(&server.addr)).collect();
+    // A connection that never sends a byte is a stalled request too.
+    stalled.push(TcpStream::connect(&server.addr).unwrap());
+    std::thread::sleep(Duration::from_millis(50));
+    let mut fifth = TcpStream::connect(&server.addr).unwrap();
+    assert!(closed_by_server(&mut fifth, Duration::from_secs(5)), "over the per-address cap: closed at once");
+    for (i, s) in stalled.iter_mut().enumerate() {
+        assert!(closed_by_server(s, Duration::from_secs(10)), "stalled connection {i} was never cut");
+    }
+    let (status, body) = server.get("/healthz");
+    assert!(status.contains("200") && body.contains("ok"), "the server serves again: {status} {body}");
+}
+
+#[test]
+fn sigterm_exits_despite_a_stalled_request() {
+    let mut server = Server::start(&["--header-timeout-ms", "600000", "--shutdown-timeout-ms", "300"]);
+    let _stalled = stalled_request(&server.addr);
+    std::thread::sleep(Duration::from_millis(100));
+    server.sigterm();
+    server.wait_exit(Duration::from_secs(10));
+}
+
+/// Opens a websocket to the Socket.IO endpoint by hand and returns the stream after the upgrade.
+fn raw_websocket(addr: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(String::from_utf8_lossy(&head).starts_with("HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    s
+}
+
+/// A client frame header (masked, with an all-zero key so the payload goes as is).
+fn frame_header(fin: bool, opcode: u8, len: u64) -> Vec<u8> {
+    let mut h = vec![(if fin { 0x80 } else { 0 }) | opcode];
+    if len < 126 {
+        h.push(0x80 | len as u8);
+    } else if len <= u16::MAX as u64 {
+        h.push(0x80 | 126);
+        h.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        h.push(0x80 | 127);
+        h.extend_from_slice(&len.to_be_bytes());
+    }
+    h.extend_from_slice(&[0, 0, 0, 0]);
+    h
+}
+
+/// Sends `frames` (each: fin, opcode, payload length) of `42["message","xxxx…` bytes, stopping
+/// when the server closes; returns the bytes that went out.
+fn send_frames(s: &mut TcpStream, frames: &[(bool, u8, usize)]) -> usize {
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut sent = 0;
+    for (i, &(fin, opcode, len)) in frames.iter().enumerate() {
+        let mut payload_left = len;
+        let mut out = frame_header(fin, opcode, len as u64);
+        if i == 0 {
+            out.extend_from_slice(b"42[\"message\",\"");
+            payload_left -= 14;
+        }
+        if s.write_all(&out).is_err() {
+            return sent;
+        }
+        while payload_left > 0 {
+            let n = payload_left.min(chunk.len());
+            if s.write_all(&chunk[..n]).is_err() {
+                return sent;
+            }
+            payload_left -= n;
+            sent += n;
+        }
+    }
+    sent
+}
+
+#[test]
+fn oversized_websocket_frames_and_messages_cost_no_memory() {
+    let server = Server::start(&[]);
+    let baseline = server.peak_rss_kib();
+    // One 15 MB frame: refused by its header, long before it is read or parsed.
+    let mut ws = raw_websocket(&server.addr);
+    let sent = send_frames(&mut ws, &[(true, 1, 15_000_000)]);
+    assert!(closed_by_server(&mut ws, Duration::from_secs(10)), "the server keeps a 15 MB frame's connection");
+    assert!(sent < 15_000_000, "the server read the whole 15 MB frame");
+    // 60 MB in 1,000 fragments of 60 KB, each under the frame cap: the message cap stops it.
+    let mut ws = raw_websocket(&server.addr);
+    let fragments: Vec<(bool, u8, usize)> = (0..1000).map(|i| (i == 999, if i == 0 { 1 } else { 0 }, 60_000)).collect();
+    let sent = send_frames(&mut ws, &fragments);
+    assert!(closed_by_server(&mut ws, Duration::from_secs(10)), "the server keeps a 60 MB message's connection");
+    assert!(sent < 60_000_000, "the server read the whole fragmented message");
+    let peak = server.peak_rss_kib();
+    assert!(peak < baseline + 40 * 1024, "peak RSS grew from {baseline} KiB to {peak} KiB");
+    let (status, _) = server.get("/healthz");
+    assert!(status.contains("200"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_hosts_is_capped_and_costs_by_its_size() {
+    let server = Server::start(&["--max-listed-hosts", "5", "--max-sockets-per-ip", "64", "--rate-burst", "20", "--rate-per-sec", "1"]);
+    let mut hosts = Vec::new();
+    for i in 0..48 {
+        let h = connect(&server.url).await;
+        // 64-character names make the full list ~5 KB.
+        let name = format!("{i:02}{}", "n".repeat(62));
+        assert_eq!(h.create_host(json!(name)).await["status"], 200);
+        hosts.push(h);
+    }
+    let lister = connect(&server.url).await;
+    let ack = lister.request("list hosts", Payload::Text(vec![])).await;
+    assert_eq!(ack["total"], 48);
+    let listed: Vec<String> = ack["hosts"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()[..2].to_string()).collect();
+    assert_eq!(listed, ["00", "01", "02", "03", "04"], "at most 5, oldest first");
+
+    // With the whole list in each reply, a reply costs more than one token of the burst of 20.
+    let server = Server::start(&["--max-listed-hosts", "200", "--max-sockets-per-ip", "64", "--rate-burst", "20", "--rate-per-sec", "1"]);
+    let mut big = Vec::new();
+    for i in 0..48 {
+        let h = connect(&server.url).await;
+        h.create_host(json!(format!("{i:02}{}", "n".repeat(62)))).await;
+        big.push(h);
+    }
+    let lister = connect(&server.url).await;
+    let mut served = 0;
+    for _ in 0..20 {
+        let ack = lister.request("list hosts", Payload::Text(vec![])).await;
+        if ack["status"] != 200 {
+            assert_eq!(ack["status"], 429);
+            break;
+        }
+        assert_eq!(ack["hosts"].as_array().unwrap().len(), 48);
+        served += 1;
+    }
+    assert!(served < 15, "{served} ~5 KB replies served from a burst of 20 tokens");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spoofable_host_names_are_refused() {
+    let server = Server::start(&[]);
+    let p = connect(&server.url).await;
+    for name in ["room\u{200B}", "\u{202E}moor", "\u{301}room", "ro\u{301}\u{302}\u{303}om"] {
+        let ack = p.create_host(json!(name)).await;
+        assert_eq!((&ack["status"], &ack["reason"]), (&json!(409), &json!("invalid-name")), "{name:?}: {ack}");
+    }
+    assert_eq!(p.create_host(json!("Café")).await["status"], 200);
+}
