@@ -16,7 +16,12 @@
  *  - A client's callbacks never run concurrently with each other. Calling back into the library from
  *    inside a callback is allowed (e.g. creating a data channel in the pc-create hook, stopping or
  *    destroying in an event); no such call deadlocks.
- *  - After p2p_client_destroy() returns, no callback of that client runs again.
+ *  - After p2p_client_destroy() returns, no callback of that client runs again. One exception, to
+ *    rule out deadlock: destroying client B from inside a callback of client A does not wait for a
+ *    callback of B already running on another thread (B's callback may be destroying A); no new
+ *    callback of B starts.
+ *  - p2p_client_stop / p2p_client_destroy cancel a start or list still in progress, even one whose
+ *    request was made just before: it reports an error and leaves no group or connection behind.
  *  - Blocking exports and their bounds: p2p_client_stop / p2p_client_destroy (5 s; from inside a
  *    callback they return at once and finish in the background), p2p_pc_create_data_channel,
  *    p2p_dc_send, p2p_dc_get_state, p2p_dc_get_buffered_amount, p2p_dc_close (local work, bounded

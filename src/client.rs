@@ -10,6 +10,7 @@ use crate::protocol::Host;
 use crate::rtc::PeerConnection;
 use parking_lot::Mutex;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Longest host name (after trimming), as the server enforces it.
@@ -29,17 +30,32 @@ pub enum PeerRole {
 struct Info {
     role: PeerRole,
     host_id: Option<String>,
+    /// Counts role claims, so a failed start releases only the role it claimed itself.
+    claims: u64,
 }
 
-/// A member of a P2P group: host one, or join one.
+/// A member of a P2P group: host one, or join one. A handle over shared state, so its calls return
+/// futures that own what they need (`'static`): a call is made when the method is called, which is
+/// what lets a later `stop` cancel it (see `stop`).
 pub struct PeerClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     config: Arc<PeerConfig>,
     hooks: Arc<Hooks>,
     events: Arc<EventHub>,
     info: Mutex<Info>,
-    /// The current session; a tokio mutex because connecting is awaited under it, so two calls
-    /// racing to connect share one connection.
-    session: tokio::sync::Mutex<Option<Arc<Session>>>,
+    /// The current session. Held only for a moment: `stop` must never wait for a connect.
+    session: Mutex<Option<Arc<Session>>>,
+    /// Held while connecting, so two calls racing to connect share one connection.
+    connecting: tokio::sync::Mutex<()>,
+    /// Counts `stop` calls. A start or list remembers the count when it is called; if a stop comes
+    /// before it finishes, it undoes what it did (a session it connected, a group it created)
+    /// instead of starting anyway.
+    stops: AtomicU64,
+    /// Set by `close`: the client is being destroyed and starts nothing again.
+    closed: AtomicBool,
 }
 
 /// Checks a host name the way the server does (one rule set, `p2p_protocol::host_name`), so the
@@ -52,22 +68,26 @@ impl PeerClient {
     /// A client with a validated config. Nothing connects until the first call that needs it.
     pub fn new(config: PeerConfig) -> Result<PeerClient> {
         config.validate()?;
-        Ok(PeerClient {
+        let inner = Inner {
             config: Arc::new(config),
             hooks: Arc::new(Hooks::default()),
             events: Arc::new(EventHub::default()),
-            info: Mutex::new(Info { role: PeerRole::None, host_id: None }),
-            session: tokio::sync::Mutex::new(None),
-        })
+            info: Mutex::new(Info { role: PeerRole::None, host_id: None, claims: 0 }),
+            session: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
+            stops: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        };
+        Ok(PeerClient { inner: Arc::new(inner) })
     }
 
     pub fn config(&self) -> &PeerConfig {
-        &self.config
+        &self.inner.config
     }
 
     /// A new subscription to this client's events.
     pub fn subscribe(&self) -> Events {
-        self.events.subscribe()
+        self.inner.events.subscribe()
     }
 
     /// Adds a hook run when a peer connection is created, before the offer or answer, so the app can
@@ -78,30 +98,114 @@ impl PeerClient {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let hook: PcCreateHook = Arc::new(move |id, is_offer, pc| Box::pin(hook(id, is_offer, pc)));
-        self.hooks.add_create(hook);
+        self.inner.hooks.add_create(hook);
     }
 
     /// Adds a hook run once when a peer connection closes.
     pub fn add_pc_close_hook(&self, hook: impl Fn(&str) + Send + Sync + 'static) {
         let hook: PcCloseHook = Arc::new(hook);
-        self.hooks.add_close(hook);
+        self.inner.hooks.add_close(hook);
     }
 
-    /// The live session, connecting first if there is none (or the old one dropped).
-    async fn session(&self) -> Result<Arc<Session>> {
-        let mut slot = self.session.lock().await;
-        if let Some(session) = slot.as_ref() {
-            if !session.is_dropped() {
-                return Ok(session.clone());
-            }
+    /// Creates a group named `name` and becomes its host. Raises Started on success;
+    /// `P2pError::HostExists` when the name is taken. A `stop` after this call (even before the
+    /// returned future first runs) cancels it: no group is left behind and no Started is raised.
+    pub fn start_host(&self, name: &str) -> impl Future<Output = Result<()>> + Send + 'static {
+        let (inner, epoch, name) = (self.inner.clone(), self.inner.epoch(), name.to_string());
+        async move { inner.start_host(epoch, &name).await }
+    }
+
+    /// The groups on the server (at most the server's reply cap, oldest first).
+    pub fn list_hosts(&self) -> impl Future<Output = Result<Vec<Host>>> + Send + 'static {
+        let (inner, epoch) = (self.inner.clone(), self.inner.epoch());
+        async move { inner.session(epoch).await?.signaling().list_hosts().await }
+    }
+
+    /// Joins the group of `host_id` and returns once Started (the host's `done` arrived and the link
+    /// to the host is up). After the P2P timeout it raises StartFailed, stops, and returns
+    /// `P2pError::StartFailed`. A `stop` after this call cancels it.
+    pub fn start_client(&self, host_id: &str) -> impl Future<Output = Result<()>> + Send + 'static {
+        let (inner, epoch, host_id) = (self.inner.clone(), self.inner.epoch(), host_id.to_string());
+        async move { inner.start_client(epoch, &host_id).await }
+    }
+
+    /// Says bye to every peer, closes every peer connection (close hooks run), and disconnects from
+    /// the signaling server. Raises no Disconnected. Safe to call at any time, any number of times;
+    /// never waits for a connect in progress: a start or list called before it undoes its own work
+    /// (a session it connected, a group it created) and fails with `P2pError::Closed`.
+    pub async fn stop(&self) {
+        self.inner.stop().await
+    }
+
+    /// Stops for good: every later start or list fails with `InvalidState` (the C ABI's destroy,
+    /// where requests in flight may still hold the client).
+    pub async fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        self.inner.stop().await
+    }
+
+    /// True while hosting or joined (from a successful start until stop).
+    pub fn is_running(&self) -> bool {
+        self.inner.info.lock().role != PeerRole::None
+    }
+
+    pub fn role(&self) -> PeerRole {
+        self.inner.info.lock().role
+    }
+
+    /// The host's socket id (our own when hosting).
+    pub fn host_id(&self) -> Option<String> {
+        self.inner.info.lock().host_id.clone()
+    }
+
+    /// Our socket id while connected to the signaling server.
+    pub fn client_id(&self) -> Option<String> {
+        let slot = self.inner.session.lock();
+        slot.as_ref().map(|s| s.signaling().id().to_string()).filter(|id| !id.is_empty())
+    }
+}
+
+impl Inner {
+    /// The current stop count (see `stops`).
+    fn epoch(&self) -> u64 {
+        self.stops.load(Ordering::SeqCst)
+    }
+
+    /// Fails when `stop` (or `close`) was called after the call that captured `epoch`.
+    fn still_wanted(&self, epoch: u64) -> Result<()> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(P2pError::InvalidState("the client is destroyed".into()));
         }
-        if let Some(old) = slot.take() {
+        if self.epoch() != epoch {
+            return Err(P2pError::Closed("stopped before it finished".into()));
+        }
+        Ok(())
+    }
+
+    /// The live session, connecting first if there is none (or the old one dropped). A session
+    /// connected after a stop that followed the call is disconnected again, not kept.
+    async fn session(&self, epoch: u64) -> Result<Arc<Session>> {
+        self.still_wanted(epoch)?;
+        if let Some(session) = self.live_session() {
+            return Ok(session);
+        }
+        let _connecting = self.connecting.lock().await;
+        self.still_wanted(epoch)?;
+        if let Some(session) = self.live_session() {
+            return Ok(session);
+        }
+        let old = self.session.lock().take();
+        if let Some(old) = old {
             old.stop().await;
         }
         match Session::connect(self.config.clone(), self.hooks.clone(), self.events.clone()).await {
             Ok(session) => {
                 let session = Arc::new(session);
-                *slot = Some(session.clone());
+                if let Err(e) = self.still_wanted(epoch) {
+                    session.stop().await;
+                    return Err(e);
+                }
+                *self.session.lock() = Some(session.clone());
                 Ok(session)
             }
             Err(e) => {
@@ -115,14 +219,29 @@ impl PeerClient {
         }
     }
 
-    fn claim_role(&self, role: PeerRole, host_id: Option<&str>) -> Result<()> {
+    fn live_session(&self) -> Option<Arc<Session>> {
+        self.session.lock().as_ref().filter(|s| !s.is_dropped()).cloned()
+    }
+
+    /// Takes the role for a start; returns the claim to release if the start fails.
+    fn claim_role(&self, role: PeerRole, host_id: Option<&str>) -> Result<u64> {
         let mut info = self.info.lock();
         if info.role != PeerRole::None {
             return Err(P2pError::InvalidState(format!("already running as {:?}; stop first", info.role)));
         }
         info.role = role;
         info.host_id = host_id.map(str::to_string);
-        Ok(())
+        info.claims += 1;
+        Ok(info.claims)
+    }
+
+    /// Gives the role back after a failed start, unless a stop and a new start took it since.
+    fn release_claim(&self, claim: u64) {
+        let mut info = self.info.lock();
+        if info.claims == claim {
+            info.role = PeerRole::None;
+            info.host_id = None;
+        }
     }
 
     fn release_role(&self) {
@@ -131,14 +250,16 @@ impl PeerClient {
         info.host_id = None;
     }
 
-    /// Creates a group named `name` and becomes its host. Raises Started on success;
-    /// `P2pError::HostExists` when the name is taken.
-    pub async fn start_host(&self, name: &str) -> Result<()> {
+    async fn start_host(&self, epoch: u64, name: &str) -> Result<()> {
         let name = validate_host_name(name)?;
-        self.claim_role(PeerRole::Host, None)?;
+        let claim = self.claim_role(PeerRole::Host, None)?;
         let result = async {
-            let session = self.session().await?;
+            let session = self.session(epoch).await?;
             session.signaling().create_host(name).await?;
+            if let Err(e) = self.still_wanted(epoch) {
+                session.stop().await;
+                return Err(e);
+            }
             session.become_host();
             self.info.lock().host_id = Some(session.signaling().id().to_string());
             self.events.emit(Event::Started(session.signaling().id().to_string()));
@@ -146,28 +267,20 @@ impl PeerClient {
         }
         .await;
         if result.is_err() {
-            self.release_role();
+            self.release_claim(claim);
         }
         result
     }
 
-    /// The groups on the server.
-    pub async fn list_hosts(&self) -> Result<Vec<Host>> {
-        self.session().await?.signaling().list_hosts().await
-    }
-
-    /// Joins the group of `host_id` and returns once Started (the host's `done` arrived and the link
-    /// to the host is up). After the P2P timeout it raises StartFailed, stops, and returns
-    /// `P2pError::StartFailed`.
-    pub async fn start_client(&self, host_id: &str) -> Result<()> {
+    async fn start_client(&self, epoch: u64, host_id: &str) -> Result<()> {
         if host_id.is_empty() || host_id.len() > MAX_PEER_ID_BYTES || host_id.chars().any(char::is_control) {
             return Err(P2pError::InvalidArgument("host id must be 1 to 256 bytes without control characters".into()));
         }
-        self.claim_role(PeerRole::Client, Some(host_id))?;
-        let session = match self.session().await {
+        let claim = self.claim_role(PeerRole::Client, Some(host_id))?;
+        let session = match self.session(epoch).await {
             Ok(session) => session,
             Err(e) => {
-                self.release_role();
+                self.release_claim(claim);
                 return Err(e);
             }
         };
@@ -184,33 +297,13 @@ impl PeerClient {
         }
     }
 
-    /// Says bye to every peer, closes every peer connection (close hooks run), and disconnects from
-    /// the signaling server. Raises no Disconnected. Safe to call at any time, any number of times.
-    pub async fn stop(&self) {
-        let session = self.session.lock().await.take();
+    async fn stop(&self) {
+        self.stops.fetch_add(1, Ordering::SeqCst);
+        let session = self.session.lock().take();
         if let Some(session) = session {
             session.stop().await;
         }
         self.release_role();
     }
 
-    /// True while hosting or joined (from a successful start until stop).
-    pub fn is_running(&self) -> bool {
-        self.info.lock().role != PeerRole::None
-    }
-
-    pub fn role(&self) -> PeerRole {
-        self.info.lock().role
-    }
-
-    /// The host's socket id (our own when hosting).
-    pub fn host_id(&self) -> Option<String> {
-        self.info.lock().host_id.clone()
-    }
-
-    /// Our socket id while connected to the signaling server.
-    pub fn client_id(&self) -> Option<String> {
-        let slot = self.session.try_lock().ok()?;
-        slot.as_ref().map(|s| s.signaling().id().to_string()).filter(|id| !id.is_empty())
-    }
 }

@@ -418,3 +418,133 @@ fn a_thousand_create_destroy_cycles_leave_no_handles_and_little_memory() {
     let growth = rss_kib().saturating_sub(rss_after_warmup);
     assert!(growth < 8 * 1024, "RSS grew {growth} KiB over 900 cycles");
 }
+
+/// Hosts on the server, as the result JSON of `p2p_client_list_hosts` through `lister`.
+fn list_hosts(lister: &Member) -> String {
+    let req = p2p_client_list_hosts(lister.handle, Some(on_result), lister.rec.ptr());
+    let (status, json) = await_result(lister, req);
+    assert_eq!(status, P2P_OK, "{json}");
+    json
+}
+
+/// Waits (bounded) until no group named with `prefix` is listed; returns the last listing.
+fn wait_unlisted(lister: &Member, prefix: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let json = list_hosts(lister);
+        if !json.contains(prefix) || Instant::now() > deadline {
+            return json;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Issue 15 item 8: a destroy right after `start_host` used to return 0 and leave the group listed
+/// (and its socket open) until the process exited.
+#[test]
+fn destroy_right_after_start_host_leaves_no_group_behind() {
+    let server = Server::start();
+    let lister = new_member(&server.url);
+    for round in 0..20 {
+        let m = new_member(&server.url);
+        let name = CString::new(format!("zombie {round}")).unwrap();
+        let req = unsafe { p2p_client_start_host(m.handle, name.as_ptr(), Some(on_result), m.rec.ptr()) };
+        assert!(req > 0);
+        if round % 2 == 1 {
+            // Half the rounds let the connect get under way first.
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert_eq!(p2p_client_destroy(m.handle), P2P_OK);
+    }
+    let listing = wait_unlisted(&lister, "zombie");
+    assert!(!listing.contains("zombie"), "destroyed clients left groups: {listing}");
+    assert_eq!(p2p_client_destroy(lister.handle), P2P_OK);
+}
+
+/// Issue 15 item 9: a stop during the connect used to block, return 0, and the client started
+/// anyway.
+#[test]
+fn stop_right_after_a_start_cancels_it() {
+    let server = Server::start();
+    let lister = new_member(&server.url);
+    for round in 0..10 {
+        let m = new_member(&server.url);
+        let name = CString::new(format!("cancelled {round}")).unwrap();
+        let req = unsafe { p2p_client_start_host(m.handle, name.as_ptr(), Some(on_result), m.rec.ptr()) };
+        assert_eq!(p2p_client_stop(m.handle), P2P_OK);
+        let (status, json) = await_result(&m, req);
+        assert_ne!(status, P2P_OK, "the start finished after the stop that followed it: {json}");
+        assert_eq!(p2p_client_is_running(m.handle), 0);
+        assert!(!m.rec.seen.lock().events.iter().any(|e| e.0 == P2P_EVENT_STARTED), "Started after the stop");
+        // The client is stopped, not broken: it can start again.
+        if round == 0 {
+            let again = CString::new("started again").unwrap();
+            let req = unsafe { p2p_client_start_host(m.handle, again.as_ptr(), Some(on_result), m.rec.ptr()) };
+            assert_eq!(await_result(&m, req).0, P2P_OK);
+            assert_eq!(p2p_client_stop(m.handle), P2P_OK);
+        }
+        assert_eq!(p2p_client_destroy(m.handle), P2P_OK);
+    }
+    let listing = wait_unlisted(&lister, "cancelled");
+    assert!(!listing.contains("cancelled") && !listing.contains("started again"), "{listing}");
+    assert_eq!(p2p_client_destroy(lister.handle), P2P_OK);
+}
+
+/// Two clients whose callbacks destroy each other at the same time.
+#[derive(Default)]
+struct Duel {
+    handles: Mutex<[i32; 2]>,
+    inside: Mutex<usize>,
+    cv: Condvar,
+    destroyed: Mutex<Vec<i32>>,
+}
+
+struct Duelist {
+    duel: std::sync::Arc<Duel>,
+    me: usize,
+}
+
+unsafe extern "C" fn destroy_the_other(ud: *mut c_void, _client: i32, event: i32, _arg: *const c_char) {
+    if event != P2P_EVENT_CONNECT_FAILED {
+        return;
+    }
+    let d = unsafe { &*(ud as *const Duelist) };
+    // Wait (bounded) until the other client's callback is running too, then destroy it.
+    let mut inside = d.duel.inside.lock();
+    *inside += 1;
+    d.duel.cv.notify_all();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while *inside < 2 && !d.duel.cv.wait_until(&mut inside, deadline).timed_out() {}
+    drop(inside);
+    let other = d.duel.handles.lock()[1 - d.me];
+    let rc = p2p_client_destroy(other);
+    d.duel.destroyed.lock().push(rc);
+}
+
+/// Issue 15 item 9: callbacks of two clients destroying each other used to block forever.
+#[test]
+fn clients_destroying_each_other_from_their_callbacks_do_not_deadlock() {
+    let duel = std::sync::Arc::new(Duel::default());
+    let duelists: Vec<Box<Duelist>> = (0..2).map(|me| Box::new(Duelist { duel: duel.clone(), me })).collect();
+    let json = config_json("http://127.0.0.1:9");
+    for (i, d) in duelists.iter().enumerate() {
+        let c = unsafe { p2p_client_create(json.as_ptr()) };
+        assert!(c > 0);
+        let ud = &**d as *const Duelist as *mut c_void;
+        assert_eq!(p2p_client_set_event_callback(c, Some(destroy_the_other), ud), P2P_OK);
+        duel.handles.lock()[i] = c;
+    }
+    // Connecting to a closed port fails at once: both clients raise ConnectFailed.
+    let rec = Recorder::default();
+    let handles = *duel.handles.lock();
+    for c in handles {
+        assert!(p2p_client_list_hosts(c, Some(on_result), rec.ptr()) > 0);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while duel.destroyed.lock().len() < 2 {
+        assert!(Instant::now() < deadline, "the two callbacks deadlocked destroying each other");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(*duel.destroyed.lock(), [P2P_OK, P2P_OK]);
+    drop(duelists);
+}

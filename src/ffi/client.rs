@@ -148,17 +148,31 @@ pub extern "C" fn p2p_client_destroy(client: i32) -> i32 {
         let c = handles::client(client)?;
         handles::remove(client);
         c.gate.close();
-        stop_core(&c.core);
+        end_core(&c.core, End::Close);
         c.free_all();
         Ok(P2P_OK)
     })
 }
 
-fn stop_core(core: &Arc<PeerClient>) {
+/// How a client's core is ended: `Stop` (it may start again) or `Close` (destroyed for good, so a
+/// request still in flight cannot start it again).
+#[derive(Clone, Copy)]
+enum End {
+    Stop,
+    Close,
+}
+
+fn end_core(core: &Arc<PeerClient>, how: End) {
     let core = core.clone();
+    let work = async move {
+        match how {
+            End::Stop => core.stop().await,
+            End::Close => core.close().await,
+        }
+    };
     if in_callback() {
-        runtime::spawn(async move { core.stop().await });
-    } else if runtime::block_on(STOP_WAIT, async move { core.stop().await }).is_none() {
+        runtime::spawn(work);
+    } else if runtime::block_on(STOP_WAIT, work).is_none() {
         tracing::warn!("stop did not finish within {STOP_WAIT:?}; it goes on in the background");
     }
 }
@@ -195,7 +209,8 @@ pub extern "C" fn p2p_client_add_pc_close_hook(client: i32, cb: p2p_pc_close_cb,
     })
 }
 
-/// Runs `work` in the background and reports through `result_cb`; returns the request id.
+/// Runs `work` in the background and reports through `result_cb`; returns the request id. `work`
+/// is called here, synchronously, so the call counts as made now: a stop right after cancels it.
 fn request<F>(client: i32, result_cb: p2p_result_cb, user_data: *mut c_void, work: impl FnOnce(Arc<PeerClient>) -> F) -> FfiResult<i32>
 where
     F: std::future::Future<Output = Result<String, P2pError>> + Send + 'static,
@@ -223,7 +238,10 @@ where
 pub unsafe extern "C" fn p2p_client_start_host(client: i32, name: *const c_char, result_cb: p2p_result_cb, user_data: *mut c_void) -> i32 {
     guard(|| {
         let name = crate::client::validate_host_name(unsafe { arg(name, "name") }?)?.to_string();
-        request(client, result_cb, user_data, move |core| async move { core.start_host(&name).await.map(|_| "{}".to_string()) })
+        request(client, result_cb, user_data, move |core| {
+            let started = core.start_host(&name);
+            async move { started.await.map(|_| "{}".to_string()) }
+        })
     })
 }
 
@@ -231,9 +249,9 @@ pub unsafe extern "C" fn p2p_client_start_host(client: i32, name: *const c_char,
 #[no_mangle]
 pub extern "C" fn p2p_client_list_hosts(client: i32, result_cb: p2p_result_cb, user_data: *mut c_void) -> i32 {
     guard(|| {
-        request(client, result_cb, user_data, |core| async move {
-            let hosts = core.list_hosts().await?;
-            Ok(serde_json::to_string(&hosts).unwrap_or_else(|_| "[]".into()))
+        request(client, result_cb, user_data, |core| {
+            let listed = core.list_hosts();
+            async move { Ok(serde_json::to_string(&listed.await?).unwrap_or_else(|_| "[]".into())) }
         })
     })
 }
@@ -247,7 +265,10 @@ pub unsafe extern "C" fn p2p_client_start_client(client: i32, host_id: *const c_
         if host_id.is_empty() || host_id.len() > crate::client::MAX_PEER_ID_BYTES {
             return Err(FfiError::arg("host_id must be 1 to 256 bytes"));
         }
-        request(client, result_cb, user_data, move |core| async move { core.start_client(&host_id).await.map(|_| "{}".to_string()) })
+        request(client, result_cb, user_data, move |core| {
+            let started = core.start_client(&host_id);
+            async move { started.await.map(|_| "{}".to_string()) }
+        })
     })
 }
 
@@ -257,7 +278,7 @@ pub unsafe extern "C" fn p2p_client_start_client(client: i32, host_id: *const c_
 pub extern "C" fn p2p_client_stop(client: i32) -> i32 {
     guard(|| {
         let c = handles::client(client)?;
-        stop_core(&c.core);
+        end_core(&c.core, End::Stop);
         Ok(P2P_OK)
     })
 }
@@ -310,7 +331,7 @@ pub extern "C" fn p2p_shutdown() -> i32 {
         }
         for object in &objects {
             if let Object::Client(c) = object {
-                stop_core(&c.core);
+                end_core(&c.core, End::Close);
             }
         }
         drop(objects);

@@ -33,10 +33,14 @@ impl CallbackGate {
         DEPTH.with(|d| d.set(d.get() - 1));
     }
 
-    /// Closes the gate and waits for a callback running on another thread to return.
+    /// Closes the gate and waits for a callback running on another thread to return, except when
+    /// called from inside a callback: that callback's thread may hold a gate the other one waits
+    /// for (two clients destroying each other from their callbacks), so it must not wait.
     pub fn close(&self) {
         self.open.store(false, Ordering::SeqCst);
-        drop(self.lock.lock());
+        if !in_callback() {
+            drop(self.lock.lock());
+        }
     }
 }
 
