@@ -57,6 +57,10 @@ pub struct PeerConfig {
     /// tests on a loopback-only host use `127.0.0.1:0`.
     #[serde(default = "default_bind_addresses")]
     pub bind_addresses: Vec<String>,
+    /// Most peer connections this client holds at once. A remote that asks for more (a forged
+    /// `call me`, a flood of joins) is refused; the default matches the server's largest group.
+    #[serde(default = "default_max_peers")]
+    pub max_peers: usize,
 }
 
 fn default_p2p_timeout_ms() -> u64 {
@@ -67,6 +71,9 @@ fn default_vanilla_timeout_ms() -> u64 {
 }
 fn default_true() -> bool {
     true
+}
+fn default_max_peers() -> usize {
+    63
 }
 fn default_bind_addresses() -> Vec<String> {
     vec!["0.0.0.0:0".to_string()]
@@ -86,6 +93,7 @@ impl PeerConfig {
             vanilla_ice_timeout_ms: default_vanilla_timeout_ms(),
             trickle_ice: true,
             bind_addresses: default_bind_addresses(),
+            max_peers: default_max_peers(),
         }
     }
 
@@ -126,6 +134,9 @@ impl PeerConfig {
                     return Err(P2pError::InvalidConfig(format!("ICE server url must start with stun:, stuns:, turn: or turns:, got {url:?}")));
                 }
             }
+        }
+        if self.max_peers == 0 || self.max_peers > 1024 {
+            return Err(P2pError::InvalidConfig(format!("maxPeers must be between 1 and 1024, got {}", self.max_peers)));
         }
         if self.bind_addresses.is_empty() {
             return Err(P2pError::InvalidConfig("bindAddresses must not be empty".into()));
@@ -186,6 +197,7 @@ mod tests {
             r#"{"signalingUrl":"http://a:1","p2pTimeoutMs":0}"#,
             r#"{"signalingUrl":"http://a:1","iceServers":[{"urls":["http://x"]}]}"#,
             r#"{"signalingUrl":"http://a:1","bindAddresses":["nope"]}"#,
+            r#"{"signalingUrl":"http://a:1","maxPeers":0}"#,
             "not json",
         ] {
             assert!(matches!(PeerConfig::from_json(bad), Err(P2pError::InvalidConfig(_))), "{bad}");

@@ -10,3 +10,13 @@ pub use messages::*;
 
 /// Longest socket id accepted in `to` / `me` (real ids are ~20 characters).
 pub const MAX_ID_BYTES: usize = 128;
+
+/// Longest SDP a client accepts (the server's default payload limit; real ones are a few KB).
+pub const MAX_SDP_BYTES: usize = 64 * 1024;
+
+/// Longest trickled candidate line a client accepts (real ones are under 200 bytes).
+pub const MAX_CANDIDATE_BYTES: usize = 1024;
+
+/// Candidates a client keeps for one peer while its remote description is not set yet (a peer
+/// gathers a handful per interface); more are dropped.
+pub const MAX_QUEUED_CANDIDATES: usize = 64;

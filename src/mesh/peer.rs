@@ -95,8 +95,16 @@ async fn run(ctx: Arc<PeerContext>, id: String, side: Side, mut inputs: mpsc::Un
         peer.close(false).await;
         return;
     }
+    // A connection that is not up within the P2P timeout is given up (a remote that never answers,
+    // or an id that names no one, must not hold a connection forever).
+    let give_up = tokio::time::sleep(peer.ctx.config.p2p_timeout());
+    tokio::pin!(give_up);
     loop {
         tokio::select! {
+            _ = &mut give_up, if !peer.connected => {
+                tracing::warn!(peer = %peer.id, "not connected within the P2P timeout; closing");
+                break;
+            }
             input = inputs.recv() => match input {
                 Some(PeerInput::Close { send_bye: bye }) => { send_bye = bye; break; }
                 Some(input) => {

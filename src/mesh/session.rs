@@ -8,7 +8,7 @@ use super::Hooks;
 use crate::config::PeerConfig;
 use crate::error::Result;
 use crate::events::{Event, EventHub};
-use crate::protocol::{kind, Message};
+use crate::protocol::{kind, Message, MAX_CANDIDATE_BYTES, MAX_ID_BYTES, MAX_SDP_BYTES};
 use crate::signaling::{Inbound, Signaling};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +60,7 @@ impl Session {
             ctx,
             peers: HashMap::new(),
             is_host: false,
+            host_id: None,
             gate: None,
             started: None,
             dropped: dropped.clone(),
@@ -108,6 +109,8 @@ struct Actor {
     ctx: Arc<PeerContext>,
     peers: HashMap<String, PeerLink>,
     is_host: bool,
+    /// The host we joined (a client), the only sender whose `call me` we honour.
+    host_id: Option<String>,
     gate: Option<StartGate>,
     started: Option<oneshot::Sender<()>>,
     dropped: Arc<AtomicBool>,
@@ -136,6 +139,7 @@ impl Actor {
                 SessionInput::BecomeHost => self.is_host = true,
                 SessionInput::Join { host_id, started } => {
                     self.gate = Some(StartGate::new(&host_id));
+                    self.host_id = Some(host_id.clone());
                     self.started = Some(started);
                     let join = Message::new(kind::JOIN, &host_id).with_trickle(self.ctx.config.trickle_ice);
                     if let Err(e) = self.ctx.signaling.send(&join).await {
@@ -158,7 +162,13 @@ impl Actor {
         }
     }
 
+    /// Starts a peer unless we already hold `max_peers` (a remote cannot make us open connections
+    /// without bound).
     fn spawn_peer(&mut self, id: &str, side: Side) {
+        if self.peers.len() >= self.ctx.config.max_peers {
+            tracing::warn!(peer = id, max = self.ctx.config.max_peers, "peer limit reached; not connecting");
+            return;
+        }
         let link = peer::spawn(self.ctx.clone(), id.to_string(), side);
         self.peers.insert(id.to_string(), link);
     }
@@ -202,26 +212,37 @@ impl Actor {
                 }
             }
             kind::CALL_ME => {
+                // Only our host introduces newcomers; anyone else could make us dial made-up ids.
+                if self.host_id.as_deref() != Some(from.as_str()) {
+                    tracing::warn!(from = %from, "ignoring a call me that does not come from our host");
+                    return;
+                }
                 let Some(me) = m.me.clone() else { return };
-                if me.is_empty() || self.peers.contains_key(&me) || (!own_id.is_empty() && me == own_id) {
+                if me.is_empty() || me.len() > MAX_ID_BYTES || self.peers.contains_key(&me) || (!own_id.is_empty() && me == own_id) {
                     return;
                 }
                 self.spawn_peer(&me, Side::Offerer { remote_trickles: m.trickle() });
             }
             kind::OFFER => {
-                let Some(sdp) = m.sdp.clone() else { return };
+                // The host always offers, so it never answers; members answer whoever the server
+                // lets reach them (only members of their group).
+                if self.is_host {
+                    tracing::warn!(from = %from, "ignoring an offer to the host");
+                    return;
+                }
+                let Some(sdp) = m.sdp.clone().filter(|sdp| sdp.len() <= MAX_SDP_BYTES) else { return };
                 if !self.peers.contains_key(&from) {
                     self.spawn_peer(&from, Side::Answerer);
                 }
                 self.to_peer(&from, PeerInput::Offer { sdp, trickle: m.trickle() });
             }
             kind::ANSWER => {
-                if let Some(sdp) = m.sdp.clone() {
+                if let Some(sdp) = m.sdp.clone().filter(|sdp| sdp.len() <= MAX_SDP_BYTES) {
                     self.to_peer(&from, PeerInput::Answer { sdp });
                 }
             }
             kind::CANDIDATE => {
-                if let Some(ice) = m.ice.clone() {
+                if let Some(ice) = m.ice.clone().filter(|ice| ice.candidate.len() <= MAX_CANDIDATE_BYTES) {
                     self.to_peer(&from, PeerInput::Candidate(ice));
                 }
             }

@@ -1,7 +1,7 @@
 //! Decisions of the mesh as plain functions and small state machines, free of sockets and WebRTC so
 //! they are tested on their own (docs/protocol.md states the same rules in prose).
 
-use crate::protocol::Ice;
+use crate::protocol::{Ice, MAX_QUEUED_CANDIDATES};
 
 /// Rule 3: an offerer trickles only when it supports trickle and knows the remote does.
 pub fn offerer_trickles(local: bool, remote_known_to_trickle: bool) -> bool {
@@ -61,12 +61,17 @@ pub struct CandidateQueue {
 }
 
 impl CandidateQueue {
-    /// Returns the candidate when it can be applied now, or keeps it.
+    /// Returns the candidate when it can be applied now, or keeps it (at most
+    /// `MAX_QUEUED_CANDIDATES`; a remote that floods candidates before its offer loses the rest).
     pub fn push(&mut self, ice: Ice) -> Option<Ice> {
         if self.remote_set {
             Some(ice)
         } else {
-            self.queued.push(ice);
+            if self.queued.len() < MAX_QUEUED_CANDIDATES {
+                self.queued.push(ice);
+            } else {
+                tracing::debug!("candidate queue full; dropping a candidate");
+            }
             None
         }
     }
@@ -116,5 +121,16 @@ mod tests {
         assert_eq!(q.remote_set(), vec![ice("a"), ice("b")]);
         assert_eq!(q.push(ice("c")), Some(ice("c")));
         assert!(q.remote_set().is_empty());
+    }
+
+    #[test]
+    fn a_candidate_flood_before_the_offer_is_bounded() {
+        let mut q = CandidateQueue::default();
+        for i in 0..10_000 {
+            assert_eq!(q.push(Ice { candidate: format!("c{i}"), sdp_mid: None, sdp_mline_index: Some(0) }), None);
+        }
+        let kept = q.remote_set();
+        assert_eq!(kept.len(), MAX_QUEUED_CANDIDATES);
+        assert_eq!(kept[0].candidate, "c0", "the first ones are kept, in order");
     }
 }
