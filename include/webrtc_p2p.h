@@ -100,6 +100,12 @@
 #define P2P_ERR_PANIC -12
 
 /**
+ * The data channel's send buffer is full; nothing was queued. Send again after the
+ * buffered-amount-low callback.
+ */
+#define P2P_ERR_WOULD_BLOCK -13
+
+/**
  * Event numbers passed to `p2p_event_cb`.
  */
 #define P2P_EVENT_STARTED 1
@@ -150,6 +156,11 @@
 #define P2P_LOG_DEBUG 4
 
 #define P2P_LOG_VERBOSE 5
+
+/**
+ * Bytes a channel may hold unsent before `p2p_dc_send` answers `P2P_ERR_WOULD_BLOCK`.
+ */
+#define MAX_BUFFERED_BYTES ((16 * 1024) * 1024)
 
 /**
  * Session events: `event` is a `P2P_EVENT_*`, `arg` the own id (started), the reason (start failed,
@@ -353,8 +364,10 @@ int32_t p2p_dc_set_callbacks(int32_t dc,
                              void *user_data);
 
 /**
- * Sends `len` bytes (`is_text`: as a string message; must then be UTF-8). Returns 0, or a
- * `P2P_ERR_*` (`P2P_ERR_CLOSED` when the channel is not open). Does not wait for the peer.
+ * Sends `len` bytes (0..=65536; `is_text`: as a string message, which must then be UTF-8).
+ * Returns 0, or a `P2P_ERR_*`: `P2P_ERR_CLOSED` when the channel is not open,
+ * `P2P_ERR_WOULD_BLOCK` when 16 MiB are already buffered (nothing is queued; send again after the
+ * buffered-amount-low callback), `P2P_ERR_RTC` for another failure. Does not wait for the peer.
  */
 int32_t p2p_dc_send(int32_t dc, const uint8_t *data, int32_t len, bool is_text);
 
@@ -379,12 +392,25 @@ int32_t p2p_dc_get_buffered_amount(int32_t dc);
 int32_t p2p_dc_close(int32_t dc);
 
 /**
+ * Calls `cb(user_data, dc)` on a library thread each time the channel's buffered amount falls to
+ * `threshold` bytes or below, so a sender that got `P2P_ERR_WOULD_BLOCK` knows when to go on (as
+ * the browser's `bufferedamountlow`). NULL `cb` removes it. Delivered like the other channel
+ * events, so `p2p_dc_set_callbacks` must have been called.
+ */
+int32_t p2p_dc_set_buffered_amount_low_callback(int32_t dc,
+                                                int32_t threshold,
+                                                p2p_dc_cb cb,
+                                                void *user_data);
+
+/**
  * Routes the library's log lines at `level` (`P2P_LOG_*`) and more severe to `cb`, from any thread.
  * NULL `cb` or `P2P_LOG_NONE` turns logging off; after this returns the old callback is not called
- * again. Do not call it from inside the log callback. Fails with `P2P_ERR_INVALID_STATE` if the
+ * again. From inside the log callback it fails with `P2P_ERR_INVALID_STATE`. Fails with `P2P_ERR_INVALID_STATE` if the
  * host process already installed another global `tracing` subscriber.
  */
-int32_t p2p_set_log_callback(p2p_log_cb cb, void *user_data, int32_t level);
+int32_t p2p_set_log_callback(p2p_log_cb cb,
+                             void *user_data,
+                             int32_t level);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -548,3 +548,57 @@ fn clients_destroying_each_other_from_their_callbacks_do_not_deadlock() {
     assert_eq!(*duel.destroyed.lock(), [P2P_OK, P2P_OK]);
     drop(duelists);
 }
+
+static LOW_FIRED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+unsafe extern "C" fn on_low(_ud: *mut c_void, _dc: i32) {
+    LOW_FIRED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Issue 15 item 11: sends were accepted without bound (209 MB buffered), the documented size limit
+/// was not the real one, and every send error read "closed".
+#[test]
+fn sends_are_bounded_and_a_full_buffer_says_would_block_until_it_drains() {
+    let server = Server::start();
+    let host = new_member(&server.url);
+    let client = new_member(&server.url);
+    assert_eq!(start_host(&host, "back-pressure").0, P2P_OK);
+    assert_eq!(start_client(&client, &client_id(host.handle)).0, P2P_OK);
+    let dc = open_channels(&host, 1)[0];
+    open_channels(&client, 1);
+
+    let too_big = vec![1u8; MAX_MESSAGE_BYTES as usize + 1];
+    assert_eq!(unsafe { p2p_dc_send(dc, too_big.as_ptr(), too_big.len() as i32, false) }, P2P_ERR_INVALID_ARGUMENT);
+    assert!(last_error().contains("65536"), "{}", last_error());
+
+    assert_eq!(p2p_dc_set_buffered_amount_low_callback(dc, 1 << 20, Some(on_low), ptr::null_mut()), P2P_OK);
+    assert_eq!(p2p_dc_set_buffered_amount_low_callback(dc, -1, Some(on_low), ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+    let chunk = vec![2u8; MAX_MESSAGE_BYTES as usize];
+    let mut accepted = 0;
+    let mut blocked = false;
+    for _ in 0..1_000 {
+        match unsafe { p2p_dc_send(dc, chunk.as_ptr(), chunk.len() as i32, false) } {
+            P2P_OK => accepted += 1,
+            P2P_ERR_WOULD_BLOCK => {
+                blocked = true;
+                break;
+            }
+            other => panic!("send: {other} {}", last_error()),
+        }
+    }
+    assert!(blocked, "{accepted} x 64 KiB accepted without back-pressure");
+    assert!(last_error().contains("buffered"), "{}", last_error());
+    let buffered = p2p_dc_get_buffered_amount(dc) as usize;
+    assert!(buffered <= MAX_BUFFERED_BYTES, "{buffered} bytes buffered");
+
+    // The receiver drains it; the low callback says when to go on, and sending works again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while LOW_FIRED.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "no buffered-amount-low callback");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(unsafe { p2p_dc_send(dc, chunk.as_ptr(), chunk.len() as i32, false) }, P2P_OK);
+    client.rec.wait(60, "every accepted message", |s| (s.messages.len() > accepted).then_some(()));
+    assert_eq!(p2p_client_destroy(client.handle), P2P_OK);
+    assert_eq!(p2p_client_destroy(host.handle), P2P_OK);
+}

@@ -18,8 +18,11 @@ use std::time::Duration;
 
 /// Bound of the blocking dc exports (they are local operations).
 const DC_WAIT: Duration = Duration::from_secs(5);
-/// Largest message `p2p_dc_send` accepts (SCTP's usual maximum message size).
-pub const MAX_MESSAGE_BYTES: i32 = 256 * 1024;
+/// Largest message `p2p_dc_send` accepts: the SCTP maximum message size webrtc-rs negotiates
+/// (and browsers accept).
+pub const MAX_MESSAGE_BYTES: i32 = 64 * 1024;
+/// Bytes a channel may hold unsent before `p2p_dc_send` answers `P2P_ERR_WOULD_BLOCK`.
+pub const MAX_BUFFERED_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Clone, Copy)]
 struct Callbacks {
@@ -42,14 +45,28 @@ pub struct FfiDataChannel {
     delivery: Mutex<Delivery>,
     /// Held by whoever is delivering, so events reach the app in order and one at a time.
     delivering: Mutex<()>,
+    /// `p2p_dc_set_buffered_amount_low_callback`.
+    on_low: Mutex<Option<(p2p_dc_cb, UserData)>>,
 }
 
 impl FfiDataChannel {
     pub fn register(dc: Arc<DataChannel>, _client: i32, gate: Arc<CallbackGate>) -> i32 {
+        // Keep our own reference rather than looking the handle up again: p2p_shutdown may drain
+        // the registry in between.
+        let mut made = None;
         let handle = handles::insert_with(|handle| {
-            Object::Dc(Arc::new(FfiDataChannel { handle, dc, gate, delivery: Mutex::new(Delivery::default()), delivering: Mutex::new(()) }))
+            let me = Arc::new(FfiDataChannel {
+                handle,
+                dc,
+                gate,
+                delivery: Mutex::new(Delivery::default()),
+                delivering: Mutex::new(()),
+                on_low: Mutex::new(None),
+            });
+            made = Some(me.clone());
+            Object::Dc(me)
         });
-        let me = handles::dc(handle).expect("just registered");
+        let me = made.unwrap_or_else(|| unreachable!("insert_with runs its constructor"));
         let weak = Arc::downgrade(&me);
         let dc = me.dc.clone();
         drop(me);
@@ -109,6 +126,12 @@ impl FfiDataChannel {
                     invoke(&self.gate, || unsafe { f(ud, h, data.as_ptr(), data.len() as i32, is_text) });
                 }
             }
+            DataChannelEvent::BufferedAmountLow => {
+                let on_low = *self.on_low.lock();
+                if let Some((Some(f), ud)) = on_low {
+                    invoke(&self.gate, || unsafe { f(ud.get(), h) });
+                }
+            }
             _ => {}
         }
     }
@@ -128,8 +151,10 @@ pub extern "C" fn p2p_dc_set_callbacks(dc: i32, on_open: p2p_dc_cb, on_close: p2
     })
 }
 
-/// Sends `len` bytes (`is_text`: as a string message; must then be UTF-8). Returns 0, or a
-/// `P2P_ERR_*` (`P2P_ERR_CLOSED` when the channel is not open). Does not wait for the peer.
+/// Sends `len` bytes (0..=65536; `is_text`: as a string message, which must then be UTF-8).
+/// Returns 0, or a `P2P_ERR_*`: `P2P_ERR_CLOSED` when the channel is not open,
+/// `P2P_ERR_WOULD_BLOCK` when 16 MiB are already buffered (nothing is queued; send again after the
+/// buffered-amount-low callback), `P2P_ERR_RTC` for another failure. Does not wait for the peer.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_dc_send(dc: i32, data: *const u8, len: i32, is_text: bool) -> i32 {
     guard(|| {
@@ -141,14 +166,29 @@ pub unsafe extern "C" fn p2p_dc_send(dc: i32, data: *const u8, len: i32, is_text
             return Err(FfiError::arg("data is NULL"));
         }
         let bytes: &[u8] = if len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(data, len as usize) } };
+        let text = if is_text { Some(std::str::from_utf8(bytes).map_err(|_| FfiError::arg("text message is not valid UTF-8"))?) } else { None };
         let channel = d.dc.clone();
-        let result = if is_text {
-            let text = std::str::from_utf8(bytes).map_err(|_| FfiError::arg("text message is not valid UTF-8"))?;
-            runtime::block_on(DC_WAIT, async move { channel.send_text(text).await })
-        } else {
-            runtime::block_on(DC_WAIT, async move { channel.send(bytes).await })
-        };
-        result.ok_or_else(|| FfiError::new(P2P_ERR_TIMEOUT, "send timed out"))?.map_err(|e| FfiError::new(P2P_ERR_CLOSED, e.to_string()))?;
+        let sent = runtime::block_on(DC_WAIT, async move {
+            let buffered = channel.buffered_amount().await;
+            if buffered + bytes.len() > MAX_BUFFERED_BYTES {
+                return Err(FfiError::new(
+                    P2P_ERR_WOULD_BLOCK,
+                    format!("{buffered} bytes are buffered; wait for the buffered-amount-low callback"),
+                ));
+            }
+            let result = match text {
+                Some(text) => channel.send_text(text).await,
+                None => channel.send(bytes).await,
+            };
+            match result {
+                Ok(()) => Ok(()),
+                Err(e) if channel.ready_state().await != DataChannelState::Open => {
+                    Err(FfiError::new(P2P_ERR_CLOSED, format!("the channel is not open: {e}")))
+                }
+                Err(e) => Err(FfiError::new(P2P_ERR_RTC, e.to_string())),
+            }
+        });
+        sent.ok_or_else(|| FfiError::new(P2P_ERR_TIMEOUT, "send timed out"))??;
         Ok(P2P_OK)
     })
 }
@@ -193,6 +233,24 @@ pub extern "C" fn p2p_dc_close(dc: i32) -> i32 {
         runtime::block_on(DC_WAIT, async move { channel.close().await })
             .ok_or_else(|| FfiError::new(P2P_ERR_TIMEOUT, "close timed out"))?
             .map_err(|e| FfiError::new(P2P_ERR_CLOSED, e.to_string()))?;
+        Ok(P2P_OK)
+    })
+}
+
+/// Calls `cb(user_data, dc)` on a library thread each time the channel's buffered amount falls to
+/// `threshold` bytes or below, so a sender that got `P2P_ERR_WOULD_BLOCK` knows when to go on (as
+/// the browser's `bufferedamountlow`). NULL `cb` removes it. Delivered like the other channel
+/// events, so `p2p_dc_set_callbacks` must have been called.
+#[no_mangle]
+pub extern "C" fn p2p_dc_set_buffered_amount_low_callback(dc: i32, threshold: i32, cb: p2p_dc_cb, user_data: *mut c_void) -> i32 {
+    guard(|| {
+        let d = handles::dc(dc)?;
+        let threshold = u32::try_from(threshold).map_err(|_| FfiError::arg(format!("threshold must be >= 0, got {threshold}")))?;
+        let channel = d.dc.clone();
+        runtime::block_on(DC_WAIT, async move { channel.set_buffered_amount_low_threshold(threshold).await })
+            .ok_or_else(|| FfiError::new(P2P_ERR_TIMEOUT, "setting the threshold timed out"))?
+            .map_err(|e| FfiError::new(P2P_ERR_RTC, e.to_string()))?;
+        *d.on_low.lock() = cb.map(|cb| (Some(cb), UserData(user_data)));
         Ok(P2P_OK)
     })
 }

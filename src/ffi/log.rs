@@ -18,6 +18,12 @@ static SINK: RwLock<Option<(unsafe extern "C" fn(*mut c_void, i32, *const c_char
 static LEVEL: AtomicI32 = AtomicI32::new(P2P_LOG_NONE);
 static INSTALLED: OnceCell<bool> = OnceCell::new();
 
+thread_local! {
+    /// Depth of log callbacks running on this thread (setting the callback from inside one would
+    /// wait for itself).
+    static IN_LOG_CALLBACK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 fn level_of(level: &Level) -> i32 {
     match *level {
         Level::ERROR => P2P_LOG_ERROR,
@@ -62,10 +68,16 @@ impl Subscriber for CallbackSubscriber {
         let level = level_of(event.metadata().level());
         let mut line = Line(format!("[{}] ", event.metadata().target()));
         event.record(&mut line);
-        let sink = SINK.read();
+        // A recursive read: the callback may call into the library, which may log again on this
+        // thread; a plain read would then wait behind a writer waiting for us (deadlock). The
+        // lock is held during the call so that after `p2p_set_log_callback` returns, the old
+        // callback is never called again.
+        let sink = SINK.read_recursive();
         if let Some((cb, ud)) = *sink {
             let text = c_string(&line.0);
+            IN_LOG_CALLBACK.with(|d| d.set(d.get() + 1));
             let _ = std::panic::catch_unwind(|| unsafe { cb(ud.get(), level, text.as_ptr()) });
+            IN_LOG_CALLBACK.with(|d| d.set(d.get() - 1));
         }
     }
     fn enter(&self, _: &Id) {}
@@ -80,13 +92,16 @@ pub(crate) fn clear() {
 
 /// Routes the library's log lines at `level` (`P2P_LOG_*`) and more severe to `cb`, from any thread.
 /// NULL `cb` or `P2P_LOG_NONE` turns logging off; after this returns the old callback is not called
-/// again. Do not call it from inside the log callback. Fails with `P2P_ERR_INVALID_STATE` if the
+/// again. From inside the log callback it fails with `P2P_ERR_INVALID_STATE`. Fails with `P2P_ERR_INVALID_STATE` if the
 /// host process already installed another global `tracing` subscriber.
 #[no_mangle]
 pub extern "C" fn p2p_set_log_callback(cb: p2p_log_cb, user_data: *mut c_void, level: i32) -> i32 {
     guard(|| {
         if !(P2P_LOG_NONE..=P2P_LOG_VERBOSE).contains(&level) {
             return Err(FfiError::arg(format!("level must be {P2P_LOG_NONE}..={P2P_LOG_VERBOSE}, got {level}")));
+        }
+        if IN_LOG_CALLBACK.with(|d| d.get() > 0) {
+            return Err(FfiError::new(P2P_ERR_INVALID_STATE, "p2p_set_log_callback cannot be called from inside the log callback"));
         }
         let installed = *INSTALLED.get_or_init(|| tracing::subscriber::set_global_default(CallbackSubscriber).is_ok());
         if !installed {

@@ -28,10 +28,15 @@ pub struct FfiPeerConnection {
 
 impl FfiPeerConnection {
     pub fn register(pc: Arc<PeerConnection>, client: i32, gate: Arc<CallbackGate>) -> Arc<FfiPeerConnection> {
-        let handle = handles::insert_with(|handle| {
-            Object::Pc(Arc::new(FfiPeerConnection { handle, pc, client, gate, channels: Mutex::new(Vec::new()) }))
+        // Keep our own reference rather than looking the handle up again: p2p_shutdown may drain
+        // the registry in between.
+        let mut made = None;
+        handles::insert_with(|handle| {
+            let me = Arc::new(FfiPeerConnection { handle, pc, client, gate, channels: Mutex::new(Vec::new()) });
+            made = Some(me.clone());
+            Object::Pc(me)
         });
-        handles::pc(handle).expect("just registered")
+        made.unwrap_or_else(|| unreachable!("insert_with runs its constructor"))
     }
 
     fn add_channel(&self, dc: Arc<crate::rtc::DataChannel>) -> i32 {
@@ -60,7 +65,7 @@ pub unsafe extern "C" fn p2p_pc_create_data_channel(pc: i32, label: *const c_cha
         if label.len() > 1024 {
             return Err(FfiError::arg("label is longer than 1024 bytes"));
         }
-        let options = if init.is_null() { DataChannelInit::default() } else { to_init(unsafe { &*init })? };
+        let options = if init.is_null() { DataChannelInit::default() } else { unsafe { to_init(init) }? };
         let inner = p.pc.clone();
         let dc = runtime::block_on(CREATE_WAIT, async move { inner.create_data_channel(&label, &options).await })
             .ok_or_else(|| FfiError::new(P2P_ERR_TIMEOUT, "creating the data channel timed out"))??;
@@ -68,19 +73,35 @@ pub unsafe extern "C" fn p2p_pc_create_data_channel(pc: i32, label: *const c_cha
     })
 }
 
-fn to_init(init: &p2p_data_channel_init) -> Result<DataChannelInit, FfiError> {
+/// Reads the caller's struct field by field. Its `bool`s are read as bytes (any non-zero is true):
+/// a C caller may store any value in a `bool`'s byte, and reading that as a Rust `bool` would be
+/// undefined behaviour.
+///
+/// # Safety
+/// `init` points to a readable `p2p_data_channel_init`.
+unsafe fn to_init(init: *const p2p_data_channel_init) -> Result<DataChannelInit, FfiError> {
+    let flag = |field: *const bool| unsafe { std::ptr::read(field as *const u8) } != 0;
+    let (unordered, unreliable, negotiated) = unsafe {
+        (
+            flag(std::ptr::addr_of!((*init).unordered)),
+            flag(std::ptr::addr_of!((*init).unreliable)),
+            flag(std::ptr::addr_of!((*init).negotiated)),
+        )
+    };
+    let (protocol, max_packet_life_time_ms, max_retransmits, stream_id) =
+        unsafe { ((*init).protocol, (*init).max_packet_life_time_ms, (*init).max_retransmits, (*init).stream_id) };
     let u16_of = |v: i32, name: &str| u16::try_from(v).map_err(|_| FfiError::arg(format!("{name} must be 0..=65535, got {v}")));
-    let protocol = if init.protocol.is_null() { String::new() } else { unsafe { arg(init.protocol, "protocol") }?.to_string() };
-    let mut options = DataChannelInit { ordered: !init.unordered, protocol, ..Default::default() };
-    if init.unreliable {
-        if init.max_packet_life_time_ms > 0 {
-            options.max_packet_life_time_ms = Some(u16_of(init.max_packet_life_time_ms, "max_packet_life_time_ms")?);
+    let protocol = if protocol.is_null() { String::new() } else { unsafe { arg(protocol, "protocol") }?.to_string() };
+    let mut options = DataChannelInit { ordered: !unordered, protocol, ..Default::default() };
+    if unreliable {
+        if max_packet_life_time_ms > 0 {
+            options.max_packet_life_time_ms = Some(u16_of(max_packet_life_time_ms, "max_packet_life_time_ms")?);
         } else {
-            options.max_retransmits = Some(u16_of(init.max_retransmits, "max_retransmits")?);
+            options.max_retransmits = Some(u16_of(max_retransmits, "max_retransmits")?);
         }
     }
-    if init.negotiated {
-        options.negotiated_id = Some(u16_of(init.stream_id, "stream_id")?);
+    if negotiated {
+        options.negotiated_id = Some(u16_of(stream_id, "stream_id")?);
     }
     Ok(options)
 }

@@ -29,6 +29,9 @@ pub const P2P_ERR_CLOSED: i32 = -10;
 pub const P2P_ERR_RTC: i32 = -11;
 /// The library caught a panic; the call had no effect it could vouch for.
 pub const P2P_ERR_PANIC: i32 = -12;
+/// The data channel's send buffer is full; nothing was queued. Send again after the
+/// buffered-amount-low callback.
+pub const P2P_ERR_WOULD_BLOCK: i32 = -13;
 
 /// Event numbers passed to `p2p_event_cb`.
 pub const P2P_EVENT_STARTED: i32 = 1;

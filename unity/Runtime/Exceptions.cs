@@ -42,5 +42,6 @@ namespace WebRtcP2p
         public const int Closed = -10;
         public const int Rtc = -11;
         public const int Panic = -12;
+        public const int WouldBlock = -13;
     }
 }

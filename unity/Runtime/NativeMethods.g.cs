@@ -76,6 +76,9 @@ namespace WebRtcP2p.Native
         public delegate void p2p_client_start_host_result_cb_delegate(void* user_data, int request, int status, byte* json);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        public delegate void p2p_dc_set_buffered_amount_low_callback_cb_delegate(void* user_data, int dc);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         public delegate void p2p_dc_set_callbacks_on_close_delegate(void* user_data, int dc);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -226,8 +229,10 @@ namespace WebRtcP2p.Native
         public static extern int p2p_dc_set_callbacks(int dc, p2p_dc_set_callbacks_on_open_delegate on_open, p2p_dc_set_callbacks_on_close_delegate on_close, p2p_dc_set_callbacks_on_message_delegate on_message, void* user_data);
 
         /// <summary>
-        ///  Sends `len` bytes (`is_text`: as a string message; must then be UTF-8). Returns 0, or a
-        ///  `P2P_ERR_*` (`P2P_ERR_CLOSED` when the channel is not open). Does not wait for the peer.
+        ///  Sends `len` bytes (0..=65536; `is_text`: as a string message, which must then be UTF-8).
+        ///  Returns 0, or a `P2P_ERR_*`: `P2P_ERR_CLOSED` when the channel is not open,
+        ///  `P2P_ERR_WOULD_BLOCK` when 16 MiB are already buffered (nothing is queued; send again after the
+        ///  buffered-amount-low callback), `P2P_ERR_RTC` for another failure. Does not wait for the peer.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_dc_send", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_dc_send(int dc, byte* data, int len, [MarshalAs(UnmanagedType.U1)] bool is_text);
@@ -257,9 +262,18 @@ namespace WebRtcP2p.Native
         public static extern int p2p_dc_close(int dc);
 
         /// <summary>
+        ///  Calls `cb(user_data, dc)` on a library thread each time the channel's buffered amount falls to
+        ///  `threshold` bytes or below, so a sender that got `P2P_ERR_WOULD_BLOCK` knows when to go on (as
+        ///  the browser's `bufferedamountlow`). NULL `cb` removes it. Delivered like the other channel
+        ///  events, so `p2p_dc_set_callbacks` must have been called.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_dc_set_buffered_amount_low_callback", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_dc_set_buffered_amount_low_callback(int dc, int threshold, p2p_dc_set_buffered_amount_low_callback_cb_delegate cb, void* user_data);
+
+        /// <summary>
         ///  Routes the library's log lines at `level` (`P2P_LOG_*`) and more severe to `cb`, from any thread.
         ///  NULL `cb` or `P2P_LOG_NONE` turns logging off; after this returns the old callback is not called
-        ///  again. Do not call it from inside the log callback. Fails with `P2P_ERR_INVALID_STATE` if the
+        ///  again. From inside the log callback it fails with `P2P_ERR_INVALID_STATE`. Fails with `P2P_ERR_INVALID_STATE` if the
         ///  host process already installed another global `tracing` subscriber.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_set_log_callback", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
