@@ -126,7 +126,8 @@ namespace WebRtcP2p
             Send(bytes, true);
         }
 
-        /// <summary>Sends a binary message (at most 256 KiB).</summary>
+        /// <summary>Sends a binary message (at most 64 KiB). Throws a PeerClientException with
+        /// ErrorCodes.WouldBlock when 16 MiB wait unsent (nothing is queued then; check BufferedAmount).</summary>
         public void Send(byte[] message)
         {
             if (message == null)
