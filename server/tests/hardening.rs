@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{connect, try_connect, Server};
+use common::{connect, connect_polling, try_connect, Server};
 use rust_socketio::Payload;
 use serde_json::json;
 use std::io::{ErrorKind, Read, Write};
@@ -216,4 +216,44 @@ async fn spoofable_host_names_are_refused() {
         assert_eq!((&ack["status"], &ack["reason"]), (&json!(409), &json!("invalid-name")), "{name:?}: {ack}");
     }
     assert_eq!(p.create_host(json!("Café")).await["status"], 200);
+}
+
+/// One HTTP request on a fresh connection; returns the status line.
+fn http(addr: &str, request: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+/// Issue 15 item 1: the public socket id (what `list hosts` publishes, what `from` carries) was the
+/// engine.io session id, so an outsider could post and poll as the host over HTTP long-polling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_id_is_no_session_credential() {
+    let server = Server::start(&[]);
+    // A host on long-polling, where the engine.io session id is all an HTTP request needs.
+    let host = connect_polling(&server.url).await;
+    let mut member = connect(&server.url).await;
+    assert_eq!(host.create_host(json!("private")).await["status"], 200);
+    assert_eq!(member.send(json!({"type": "join", "to": host.id})).await["status"], 200);
+    let listed = member.hosts().await;
+    assert_eq!(listed[0]["id"], json!(host.id));
+
+    let body = format!(r#"42["message",{{"type":"offer","to":"{}","sdp":"forged"}}]"#, member.id);
+    let post = format!(
+        "POST /socket.io/?EIO=4&transport=polling&sid={} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain;charset=UTF-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        host.id,
+        body.len()
+    );
+    let status = http(&server.addr, &post);
+    assert!(status.contains(" 400"), "posting as the host with its public id: {status}");
+    let get = format!("GET /socket.io/?EIO=4&transport=polling&sid={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", host.id);
+    let status = http(&server.addr, &get);
+    assert!(status.contains(" 400"), "polling as the host with its public id: {status}");
+    member.quiet(300).await;
+    // The host's session is untouched.
+    assert_eq!(host.hosts().await[0]["name"], "private");
 }

@@ -4,7 +4,7 @@
 
 use futures_util::FutureExt;
 use rust_socketio::asynchronous::{Client, ClientBuilder};
-use rust_socketio::{Event, Payload};
+use rust_socketio::{Event, Payload, TransportType};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -103,8 +103,17 @@ pub async fn connect(url: &str) -> Peer {
     try_connect(url).await.expect("connected")
 }
 
+/// Connects over HTTP long-polling only (as a client behind a proxy that blocks websockets).
+pub async fn connect_polling(url: &str) -> Peer {
+    try_connect_over(url, TransportType::Polling).await.expect("connected")
+}
+
 /// Connects, or returns the server's refusal (its `connect_error` text).
 pub async fn try_connect(url: &str) -> Result<Peer, String> {
+    try_connect_over(url, TransportType::Any).await
+}
+
+async fn try_connect_over(url: &str, transport: TransportType) -> Result<Peer, String> {
     let (tx, pushed) = mpsc::unbounded_channel();
     // The CONNECT reply's sid, or the refusal.
     let (ctx, crx) = oneshot::channel::<Result<String, String>>();
@@ -117,6 +126,7 @@ pub async fn try_connect(url: &str) -> Result<Peer, String> {
     };
     let refused = ctx.clone();
     let client = ClientBuilder::new(url)
+        .transport_type(transport)
         .reconnect(false)
         .on(Event::Connect, move |p, _| {
             if let Some(t) = ctx.lock().unwrap().take() {
