@@ -49,7 +49,7 @@ for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]])
     const name = `room ${transports.join("+")}`;
 
     const created = await host.emitWithAck("create host", name);
-    assert.deepEqual(created, { status: 200, message: "Host have been created" });
+    assert.deepEqual(created, { status: 200, message: `Host have been created. host: ${name}` });
     const dup = await client.emitWithAck("create host", name);
     assert.equal(dup.status, 409);
 
