@@ -203,4 +203,18 @@ mod tests {
             assert!(matches!(PeerConfig::from_json(bad), Err(P2pError::InvalidConfig(_))), "{bad}");
         }
     }
+
+    proptest::proptest! {
+        /// The C ABI hands us whatever the app passes: any text is either a valid config or an
+        /// InvalidConfig error, never a panic.
+        #[test]
+        fn any_config_text_is_a_config_or_a_clear_error(
+            text in r#"\{("(signalingUrl|iceServers|urls|p2pTimeoutMs|vanillaIceTimeoutMs|trickleIce|socket|connectionTimeoutMs|reconnection|bindAddresses|maxPeers)":(null|true|0|-1|1e400|99999999999999999999|"http://a:1"|"stun:x"|"[a-z:/0-9.]{0,12}"|\{\}|\[\]|\["127.0.0.1:0"\]),?){0,10}\}|\PC{0,40}"#
+        ) {
+            match PeerConfig::from_json(&text) {
+                Ok(config) => proptest::prop_assert!(config.validate().is_ok()),
+                Err(e) => proptest::prop_assert!(matches!(e, P2pError::InvalidConfig(_)), "{e:?}"),
+            }
+        }
+    }
 }

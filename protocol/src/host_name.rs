@@ -118,4 +118,19 @@ mod tests {
         assert_eq!(host_name(&"x".repeat(65)), Err(HostNameError::TooLong));
         assert_eq!(HostNameError::TooLong.to_string(), "host name is longer than 64 characters");
     }
+
+    proptest::proptest! {
+        /// Any string is answered; an accepted name is trimmed, 1..=64 characters, and carries
+        /// no control, format or leading combining character.
+        #[test]
+        fn any_string_is_answered_and_accepted_names_keep_the_rules(raw in "\\PC{0,80}|[\\u{0}-\\u{3ff}\\u{200b}-\\u{206f}\\u{fe00}-\\u{feff} a-z]{0,80}") {
+            if let Ok(name) = host_name(&raw) {
+                proptest::prop_assert_eq!(name, name.trim());
+                let count = name.chars().count();
+                proptest::prop_assert!((1..=MAX_HOST_NAME_CHARS).contains(&count));
+                proptest::prop_assert!(!name.chars().any(|c| c.is_control() || is_format(c)));
+                proptest::prop_assert!(!is_combining(name.chars().next().unwrap()));
+            }
+        }
+    }
 }

@@ -160,4 +160,16 @@ mod tests {
         let ack: Ack = serde_json::from_str(r#"{"status":409,"message":"Host already exists. host: r","reason":null}"#).unwrap();
         assert_eq!((ack.status, ack.reason), (409, None));
     }
+
+    proptest::proptest! {
+        /// Whatever JSON text arrives as a `message`, parsing answers (Ok or Err, never a panic),
+        /// and a parsed message serialises back to something that parses to itself.
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in r#"\{("(type|to|from|me|sdp|ice|trickle|candidate|sdpMid|sdpMLineIndex)":(null|true|1|-1|70000|"[a-z ]{0,8}"|\{\}|\[\]),?){0,8}\}"#) {
+            if let Ok(m) = serde_json::from_str::<Message>(&text) {
+                let again: Message = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+                proptest::prop_assert_eq!(again, m);
+            }
+        }
+    }
 }

@@ -4,9 +4,10 @@
 //! per socket then validates, routes and acks in exactly the order the client sent.
 
 use crate::config::Config;
+use crate::envelope::{self, Envelope};
 use crate::groups::{GroupError, Registry};
 use crate::limits::TokenBucket;
-use p2p_protocol::{event, kind, MAX_ID_BYTES};
+use p2p_protocol::{event, kind};
 use crate::metrics::{Metrics, Rejection};
 use crate::per_ip::{PerIp, Slot};
 use axum::extract::ConnectInfo;
@@ -247,24 +248,10 @@ impl Worker {
     }
 
     async fn message(&self, mut item: Item) {
-        let Some(Value::Object(mut body)) = item.data.take() else {
-            return self.reject(item, 400, Rejection::Malformed, "message must be an object {type, to, ...}");
+        let Envelope { kind, to, mut body } = match envelope::check(item.data.take()) {
+            Ok(envelope) => envelope,
+            Err(refusal) => return self.reject(item, refusal.status, refusal.why, refusal.message),
         };
-        let kind = match body.get("type").and_then(Value::as_str) {
-            Some(k) if kind::ALL.contains(&k) => k.to_string(),
-            Some(_) => return self.reject(item, 400, Rejection::Malformed, "unknown message type"),
-            None => return self.reject(item, 400, Rejection::Malformed, "message.type must be a string"),
-        };
-        let to = match body.get("to").and_then(Value::as_str) {
-            Some(to) if !to.is_empty() && to.len() <= MAX_ID_BYTES => to.to_string(),
-            _ => return self.reject(item, 400, Rejection::Malformed, "message.to must be a socket id"),
-        };
-        // Extreal's C# client sends every unset field as null: null means absent.
-        if let Some(me) = body.get("me").filter(|me| !me.is_null()) {
-            if !me.as_str().is_some_and(|m| !m.is_empty() && m.len() <= MAX_ID_BYTES) {
-                return self.reject(item, 400, Rejection::Malformed, "message.me must be a socket id");
-            }
-        }
         let allowed = {
             let mut registry = self.state.registry.lock();
             if kind == kind::JOIN {

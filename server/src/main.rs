@@ -2,6 +2,7 @@
 //! Socket.IO (docs/protocol.md) with group-scoped routing, validated input and limits.
 
 mod config;
+mod envelope;
 mod groups;
 mod handlers;
 mod limits;
