@@ -1,14 +1,15 @@
 //! Proof that the generated header and the built library work for a real C caller: compiles
 //! tests/c/smoke.c with gcc against include/webrtc_p2p.h and the cdylib, and runs it against a real
-//! signaling server.
+//! signaling server, natively and under valgrind (memory errors in the C ABI paths: invalid reads
+//! and writes, use after free, uninitialised data reaching a decision or a syscall).
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
-#[test]
-fn a_c_program_hosts_joins_and_exchanges_messages() {
+/// The C program, compiled against the freshest cdylib; returns (executable, library dir).
+fn build_smoke(name: &str) -> (PathBuf, PathBuf) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
     // `cargo test` refreshes the cdylib in deps/; `cargo build` also copies it up to debug/. Use the
@@ -19,7 +20,7 @@ fn a_c_program_hosts_joins_and_exchanges_messages() {
         .filter(|d| mtime(d).is_some())
         .max_by_key(|d| mtime(d).unwrap())
         .expect("the cdylib is built with the tests");
-    let exe = std::env::temp_dir().join(format!("webrtc_p2p_smoke_{}", std::process::id()));
+    let exe = std::env::temp_dir().join(format!("webrtc_p2p_{name}_{}", std::process::id()));
     let status = Command::new("gcc")
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-D_POSIX_C_SOURCE=200809L"])
         .arg(root.join("tests/c/smoke.c"))
@@ -32,10 +33,43 @@ fn a_c_program_hosts_joins_and_exchanges_messages() {
         .status()
         .expect("gcc");
     assert!(status.success(), "the C program compiles against the header");
-    let server = common::Server::start();
-    let out = Command::new(&exe).arg(&server.url).env("LD_LIBRARY_PATH", &lib_dir).output().expect("run smoke");
+    (exe, lib_dir)
+}
+
+fn assert_smoke_ok(out: &Output, exe: &Path) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let _ = std::fs::remove_file(&exe);
-    assert!(out.status.success() && stdout.contains("c smoke: ok"), "stdout: {stdout}\nstderr: {stderr}");
+    let _ = std::fs::remove_file(exe);
+    assert!(out.status.success() && stdout.contains("c smoke: ok"), "status {}\nstdout: {stdout}\nstderr: {stderr}", out.status);
+}
+
+#[test]
+fn a_c_program_hosts_joins_and_exchanges_messages() {
+    let (exe, lib_dir) = build_smoke("smoke");
+    let server = common::Server::start();
+    let out = Command::new(&exe).arg(&server.url).env("LD_LIBRARY_PATH", &lib_dir).output().expect("run smoke");
+    assert_smoke_ok(&out, &exe);
+}
+
+/// The same program under valgrind's memcheck: any error fails it (exit 99). `.ci/run` installs
+/// valgrind; without it the test fails and says so, unless P2P_SKIP_VALGRIND=1.
+#[test]
+fn the_c_program_is_clean_under_valgrind() {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        assert!(std::env::var("P2P_SKIP_VALGRIND").as_deref() == Ok("1"), "valgrind is not installed (apt install valgrind, or P2P_SKIP_VALGRIND=1)");
+        return;
+    }
+    let (exe, lib_dir) = build_smoke("smoke_vg");
+    let supp = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/c/valgrind.supp");
+    let server = common::Server::start();
+    let out = Command::new("valgrind")
+        .args(["--error-exitcode=99", "--leak-check=no", "-q"])
+        .arg(format!("--suppressions={}", supp.display()))
+        .arg(&exe)
+        .arg(&server.url)
+        .env("LD_LIBRARY_PATH", &lib_dir)
+        .env("P2P_SMOKE_TIME_FACTOR", "20")
+        .output()
+        .expect("run smoke under valgrind");
+    assert_smoke_ok(&out, &exe);
 }

@@ -1,6 +1,7 @@
 /* A real C caller of webrtc_p2p: hosts a group, joins it with a second client, and exchanges one
  * message each way over a data channel made in the pc-create hook. Usage: smoke SIGNALING_URL
- * Exit code 0 and "c smoke: ok" on success. */
+ * Exit code 0 and "c smoke: ok" on success. P2P_SMOKE_TIME_FACTOR (default 1) stretches every
+ * timeout, for runs under valgrind (20-50x slower). */
 #include "webrtc_p2p.h"
 
 #include <pthread.h>
@@ -21,12 +22,14 @@ typedef struct {
     char received[256];
 } peer;
 
+static int time_factor = 1;
+
 static void signal_peer(peer *p) { pthread_cond_broadcast(&p->cv); }
 
 static int wait_for(peer *p, int *flag, int seconds) {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += seconds;
+    deadline.tv_sec += (time_t)seconds * time_factor;
     pthread_mutex_lock(&p->mu);
     while (!*flag) {
         if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0) break;
@@ -84,7 +87,9 @@ static void on_pc_create(void *ud, int32_t client, const char *peer_id, bool is_
 static int32_t make_client(const char *url, peer *p) {
     char config[1024];
     snprintf(config, sizeof config,
-             "{\"signalingUrl\":\"%s\",\"bindAddresses\":[\"127.0.0.1:0\"],\"p2pTimeoutMs\":20000}", url);
+             "{\"signalingUrl\":\"%s\",\"bindAddresses\":[\"127.0.0.1:0\"],\"p2pTimeoutMs\":%d,"
+             "\"socket\":{\"connectionTimeoutMs\":%d}}",
+             url, 20000 * time_factor, 5000 * time_factor);
     int32_t c = p2p_client_create(config);
     if (c <= 0) {
         char err[256];
@@ -106,7 +111,7 @@ static void init_peer(peer *p, const char *name) {
 static int received_is(peer *p, const char *want, int seconds) {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += seconds;
+    deadline.tv_sec += (time_t)seconds * time_factor;
     pthread_mutex_lock(&p->mu);
     while (strcmp(p->received, want) != 0) {
         if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0) break;
@@ -120,6 +125,8 @@ static int received_is(peer *p, const char *want, int seconds) {
 
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: smoke SIGNALING_URL\n"); return 2; }
+    const char *factor = getenv("P2P_SMOKE_TIME_FACTOR");
+    if (factor && atoi(factor) > 0) time_factor = atoi(factor);
     printf("webrtc_p2p %s\n", p2p_version());
     peer host, guest;
     init_peer(&host, "host");
