@@ -26,22 +26,4 @@ namespace WebRtcP2p
         {
         }
     }
-
-    /// <summary>The P2P_ERR_* codes of include/webrtc_p2p.h.</summary>
-    public static class ErrorCodes
-    {
-        public const int InvalidArgument = -1;
-        public const int InvalidHandle = -2;
-        public const int InvalidConfig = -3;
-        public const int InvalidState = -4;
-        public const int ConnectFailed = -5;
-        public const int HostExists = -6;
-        public const int StartFailed = -7;
-        public const int Rejected = -8;
-        public const int Timeout = -9;
-        public const int Closed = -10;
-        public const int Rtc = -11;
-        public const int Panic = -12;
-        public const int WouldBlock = -13;
-    }
 }

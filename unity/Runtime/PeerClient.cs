@@ -7,9 +7,9 @@ namespace WebRtcP2p
     /// <summary>What this client is in its group.</summary>
     public enum PeerRole
     {
-        None = 0,
-        Host = 1,
-        Client = 2,
+        None = RoleCodes.None,
+        Host = RoleCodes.Host,
+        Client = RoleCodes.Client,
     }
 
     /// <summary>A group listed by the signaling server: Id is the host's socket id.</summary>
@@ -96,13 +96,13 @@ namespace WebRtcP2p
         {
             switch (eventCode)
             {
-                case 1: onStarted.OnNext(arg); break;
-                case 2: onStartFailed.OnNext(arg); break;
-                case 3: onConnectFailed.OnNext(arg); break;
-                case 4: onDisconnected.OnNext(arg); break;
-                case 5: onUserConnecting.OnNext(arg); break;
-                case 6: onUserConnected.OnNext(arg); break;
-                case 7: onUserDisconnecting.OnNext(arg); break;
+                case EventCodes.Started: onStarted.OnNext(arg); break;
+                case EventCodes.StartFailed: onStartFailed.OnNext(arg); break;
+                case EventCodes.ConnectFailed: onConnectFailed.OnNext(arg); break;
+                case EventCodes.Disconnected: onDisconnected.OnNext(arg); break;
+                case EventCodes.UserConnecting: onUserConnecting.OnNext(arg); break;
+                case EventCodes.UserConnected: onUserConnected.OnNext(arg); break;
+                case EventCodes.UserDisconnecting: onUserDisconnecting.OnNext(arg); break;
             }
         }
 

@@ -9,10 +9,10 @@ namespace WebRtcP2p
 {
     public enum RtcDataChannelState
     {
-        Connecting = 0,
-        Open = 1,
-        Closing = 2,
-        Closed = 3,
+        Connecting = DataChannelStates.Connecting,
+        Open = DataChannelStates.Open,
+        Closing = DataChannelStates.Closing,
+        Closed = DataChannelStates.Closed,
     }
 
     public delegate void DelegateOnOpen();

@@ -1,10 +1,11 @@
 import { addAction, addFunction, callback } from "./bridge.js";
+import { ErrorCode } from "./codes.g.js";
 import { CreateHostRejectedError, HostNameAlreadyExistsError, PeerClient, type PeerConfig, type PeerEventName } from "./PeerClient.js";
 
-/** The C ABI code of a failed request: P2P_ERR_HOST_EXISTS (-6), P2P_ERR_REJECTED (-8) or `failCode`. */
+/** The C ABI code of a failed request: HostExists, Rejected, or `failCode` (codes.g.ts, generated from src/ffi/types.rs). */
 function errorCode(e: Error, failCode: number): number {
-  if (e instanceof HostNameAlreadyExistsError) return -6;
-  if (e instanceof CreateHostRejectedError) return -8;
+  if (e instanceof HostNameAlreadyExistsError) return ErrorCode.HostExists;
+  if (e instanceof CreateHostRejectedError) return ErrorCode.Rejected;
   return failCode;
 }
 
@@ -64,7 +65,7 @@ export class PeerAdapter {
     addAction(prefix("DoListHostsAsync"), () =>
       this.reply("ReceiveListHostsResponse", async () => ({ hosts: await this.getPeerClient().listHosts() })),
     );
-    addAction(prefix("DoStartClientAsync"), (hostId) => this.reply("ReceiveStartClientResponse", () => this.getPeerClient().startClient(hostId), -7));
+    addAction(prefix("DoStartClientAsync"), (hostId) => this.reply("ReceiveStartClientResponse", () => this.getPeerClient().startClient(hostId), ErrorCode.StartFailed));
     addAction(prefix("DoStop"), () => this.peerClient?.stop());
     addFunction(prefix("IsRunning"), () => String(this.peerClient?.isRunning ?? false));
     addFunction(prefix("GetRole"), () => this.peerClient?.role ?? "None");
@@ -79,7 +80,7 @@ export class PeerAdapter {
   };
 
   /** Runs a request and answers C# with its result; `failCode` is the C ABI code of a failure. */
-  private reply(name: string, run: () => Promise<unknown>, failCode = -5): void {
+  private reply(name: string, run: () => Promise<unknown>, failCode: number = ErrorCode.ConnectFailed): void {
     run().then(
       (value) => callback(prefix(name), JSON.stringify({ status: 0, ...(typeof value === "object" && value ? value : {}) })),
       (e: Error) => callback(prefix(name), JSON.stringify({ status: errorCode(e, failCode), message: e.message })),

@@ -4,3 +4,4 @@ export * from "./protocol.js";
 export { PeerAdapter } from "./PeerAdapter.js";
 export type { PeerClientProvider } from "./PeerAdapter.js";
 export { addAction, addFunction, callback, bridge } from "./bridge.js";
+export * from "./codes.g.js";
