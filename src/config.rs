@@ -73,7 +73,7 @@ fn default_true() -> bool {
     true
 }
 fn default_max_peers() -> usize {
-    63
+    crate::protocol::DEFAULT_MAX_PEERS
 }
 fn default_bind_addresses() -> Vec<String> {
     vec!["0.0.0.0:0".to_string()]

@@ -16,11 +16,12 @@ fn checked_in_csharp_bindings_are_current() {
 }
 
 #[test]
-fn checked_in_codes_for_csharp_and_typescript_are_current() {
+fn checked_in_codes_and_protocol_for_csharp_and_typescript_are_current() {
     let root = env!("CARGO_MANIFEST_DIR");
     for (generated, checked_in) in [
         (include_str!(concat!(env!("OUT_DIR"), "/Codes.g.cs")), "unity/Runtime/Codes.g.cs"),
         (include_str!(concat!(env!("OUT_DIR"), "/codes.g.ts")), "web/src/codes.g.ts"),
+        (include_str!(concat!(env!("OUT_DIR"), "/protocol.g.ts")), "web/src/protocol.g.ts"),
     ] {
         let on_disk = std::fs::read_to_string(format!("{root}/{checked_in}")).unwrap();
         assert!(generated == on_disk, "{checked_in} is stale: run `cargo build` outside CI and commit it");

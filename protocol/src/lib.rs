@@ -20,3 +20,17 @@ pub const MAX_CANDIDATE_BYTES: usize = 1024;
 /// Candidates a client keeps for one peer while its remote description is not set yet (a peer
 /// gathers a handful per interface); more are dropped.
 pub const MAX_QUEUED_CANDIDATES: usize = 64;
+
+/// Peer connections a client holds at most unless configured otherwise: one per other member of
+/// the largest group the server allows by default (64).
+pub const DEFAULT_MAX_PEERS: usize = 63;
+
+/// The limits above by name, for the generated TypeScript (build.rs of the plugin crate).
+pub const LIMITS: [(&str, usize); 6] = [
+    ("maxHostNameChars", MAX_HOST_NAME_CHARS),
+    ("maxIdBytes", MAX_ID_BYTES),
+    ("maxSdpBytes", MAX_SDP_BYTES),
+    ("maxCandidateBytes", MAX_CANDIDATE_BYTES),
+    ("maxQueuedCandidates", MAX_QUEUED_CANDIDATES),
+    ("defaultMaxPeers", DEFAULT_MAX_PEERS),
+];

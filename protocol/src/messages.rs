@@ -26,6 +26,7 @@ pub mod event {
     pub const WHOAMI: &str = "whoami";
     /// Server → client: a rejected request that carried no ack.
     pub const ERROR: &str = "error";
+    pub const ALL: [&str; 6] = [CREATE_HOST, LIST_HOSTS, MESSAGE, USER_DISCONNECTED, WHOAMI, ERROR];
 }
 
 /// `reason` values of a rejected request (ours; Extreal's server sends none). Every refused
@@ -48,6 +49,18 @@ pub mod reason {
     pub const NO_ACK: &str = "no-ack";
     /// Refused at connect (global or per-address connection limit).
     pub const TOO_MANY_CONNECTIONS: &str = "too-many-connections";
+    pub const ALL: [&str; 10] = [
+        NAME_TAKEN,
+        INVALID_NAME,
+        ALREADY_IN_GROUP,
+        MALFORMED,
+        FORBIDDEN,
+        GROUP_FULL,
+        TOO_LARGE,
+        RATE_LIMITED,
+        NO_ACK,
+        TOO_MANY_CONNECTIONS,
+    ];
 }
 
 /// One trickled ICE candidate, in the browser's `RTCIceCandidateInit` shape.

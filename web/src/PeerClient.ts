@@ -5,6 +5,7 @@ import {
   type IceInit,
   type Message,
   CandidateQueue,
+  Limits,
   MessageType,
   answererTrickles,
   callMe,
@@ -28,6 +29,8 @@ export interface PeerConfig {
   vanillaIceTimeoutMs?: number;
   /** Trickle ICE with capable peers. Default true; false behaves like an Extreal client. */
   trickleIce?: boolean;
+  /** Most peer connections at once; a remote asking for more (forged `call me`, a join flood) is refused. Default 63. */
+  maxPeers?: number;
 }
 
 /** The events of the native client, by name; each carries one string (own id, a reason or a peer id). */
@@ -103,6 +106,7 @@ export class PeerClient {
       p2pTimeoutMs: 15000,
       vanillaIceTimeoutMs: 5000,
       trickleIce: true,
+      maxPeers: Limits.defaultMaxPeers,
       ...config,
     };
   }
@@ -241,16 +245,21 @@ export class PeerClient {
     const from = m.from!;
     switch (m.type) {
       case MessageType.join:
-        if (this.role !== "Host") return;
+        if (this.role !== "Host" || this.peers.has(from) || this.full(from)) return;
         // As Extreal's host and our native one: every existing member is asked to call the newcomer
         // right away, so those offers run alongside the host's own (not after its answer).
         for (const member of this.peers.keys()) if (member !== from) this.send(callMe(member, m));
         await this.offer(from, m.trickle === true);
         break;
       case MessageType.callMe:
+        // Only our host introduces newcomers; anyone else could make us dial made-up ids.
+        if (this.role !== "Client" || from !== this.hostId) return;
+        if (m.me === this.clientId || this.peers.has(m.me!) || this.full(m.me!)) return;
         await this.offer(m.me!, m.trickle === true);
         break;
       case MessageType.offer:
+        // The host always offers, so it never answers.
+        if (this.role !== "Client" || (!this.peers.has(from) && this.full(from))) return;
         await this.answer(m);
         break;
       case MessageType.answer: {
@@ -280,6 +289,13 @@ export class PeerClient {
   }
 
   // ---------------------------------------------------------------- peers
+
+  /** True (and logged) when `maxPeers` connections are open: no connection to `id`. */
+  private full(id: string): boolean {
+    if (this.peers.size < this.config.maxPeers) return false;
+    console.warn(`webrtc_p2p: peer limit (${this.config.maxPeers}) reached; not connecting to ${id}`);
+    return true;
+  }
 
   private async offer(id: string, remoteTrickle: boolean): Promise<void> {
     const peer = await this.createPeer(id, true, offererTrickles(this.config.trickleIce, remoteTrickle));

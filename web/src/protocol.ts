@@ -3,15 +3,9 @@
  * they are unit-tested without sockets or WebRTC.
  */
 
-export const MessageType = {
-  join: "join",
-  offer: "offer",
-  answer: "answer",
-  done: "done",
-  callMe: "call me",
-  candidate: "candidate",
-  bye: "bye",
-} as const;
+import { Limits, MessageType, Reason } from "./protocol.g.js";
+
+export { Limits, MessageType, Reason, SocketEvent } from "./protocol.g.js";
 
 export interface IceInit {
   candidate: string;
@@ -60,7 +54,7 @@ export function createHostOutcome(ack: Ack, name: string): CreateHostOutcome {
   const reason = typeof ack.reason === "string" ? ack.reason : undefined;
   const text = typeof ack.message === "string" && ack.message.length > 0 ? ack.message : undefined;
   if (ack.status === 200) return { kind: "created" };
-  if (ack.status === 409 && (reason === undefined || reason === "name-taken")) {
+  if (ack.status === 409 && (reason === undefined || reason === Reason.nameTaken)) {
     return { kind: "name-taken", message: text ?? `Host already exists. host: ${name}` };
   }
   return { kind: "rejected", status: ack.status, reason, message: text ?? `create host refused (${ack.status}${reason ? ` ${reason}` : ""})` };
@@ -106,14 +100,15 @@ export function parseMessage(body: unknown): Message | null {
   switch (m.type) {
     case MessageType.offer:
     case MessageType.answer:
-      if (typeof m.sdp !== "string") return null;
+      if (typeof m.sdp !== "string" || m.sdp.length > Limits.maxSdpBytes) return null;
       break;
     case MessageType.callMe:
-      if (typeof m.me !== "string") return null;
+      if (typeof m.me !== "string" || m.me.length === 0 || m.me.length > Limits.maxIdBytes) return null;
       break;
     case MessageType.candidate: {
       const ice = m.ice as Record<string, unknown> | undefined;
       if (typeof ice !== "object" || ice === null || typeof ice.candidate !== "string") return null;
+      if (ice.candidate.length > Limits.maxCandidateBytes) return null;
       break;
     }
     case MessageType.join:
@@ -133,10 +128,10 @@ export class CandidateQueue {
   private pending: IceInit[] = [];
   private ready = false;
 
-  /** Returns the candidate to apply now, or null when it was queued. */
+  /** Returns the candidate to apply now, or null when it was queued (at most `Limits.maxQueuedCandidates`; a flood before the offer loses the rest). */
   push(ice: IceInit): IceInit | null {
     if (this.ready) return ice;
-    this.pending.push(ice);
+    if (this.pending.length < Limits.maxQueuedCandidates) this.pending.push(ice);
     return null;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CandidateQueue, answererTrickles, callMe, createHostOutcome, message, offererTrickles, parseMessage, withoutNulls } from "../src/protocol.js";
+import { CandidateQueue, Limits, answererTrickles, callMe, createHostOutcome, message, offererTrickles, parseMessage, withoutNulls } from "../src/protocol.js";
 
 describe("trickle capability rule (docs/protocol.md)", () => {
   it("an offerer trickles only when both sides support it", () => {
@@ -92,5 +92,22 @@ describe("CandidateQueue", () => {
     expect(q.open().map((c) => c.candidate)).toEqual(["1", "2"]);
     expect(q.push({ candidate: "3" })).toEqual({ candidate: "3" });
     expect(q.open()).toEqual([]);
+  });
+});
+
+describe("what a hostile peer sends is bounded (limits generated from the protocol crate)", () => {
+  it("oversized SDPs, candidates and ids are dropped", () => {
+    expect(parseMessage({ type: "offer", from: "a", sdp: "x".repeat(Limits.maxSdpBytes + 1) })).toBeNull();
+    expect(parseMessage({ type: "offer", from: "a", sdp: "x".repeat(Limits.maxSdpBytes) })).not.toBeNull();
+    expect(parseMessage({ type: "candidate", from: "a", ice: { candidate: "c".repeat(Limits.maxCandidateBytes + 1) } })).toBeNull();
+    expect(parseMessage({ type: "call me", from: "h", me: "m".repeat(Limits.maxIdBytes + 1) })).toBeNull();
+    expect(parseMessage({ type: "call me", from: "h", me: "" })).toBeNull();
+  });
+  it("a candidate flood before the offer keeps only the first ones", () => {
+    const q = new CandidateQueue();
+    for (let i = 0; i < 10_000; i++) expect(q.push({ candidate: `c${i}`, sdpMid: "0", sdpMLineIndex: 0 })).toBeNull();
+    const kept = q.open();
+    expect(kept.length).toBe(Limits.maxQueuedCandidates);
+    expect(kept[0].candidate).toBe("c0");
   });
 });
