@@ -7,8 +7,9 @@ use crate::events::{Event, EventHub, Events};
 use crate::mesh::hooks::{PcCloseHook, PcCreateHook};
 use crate::mesh::{Hooks, Session};
 use crate::protocol::Host;
-use crate::rtc::PeerConnection;
+use crate::rtc::{PeerConnection, PeerStats};
 use parking_lot::Mutex;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -40,6 +41,8 @@ pub struct PeerClient {
     /// The current session; a tokio mutex because connecting is awaited under it, so two calls
     /// racing to connect share one connection.
     session: tokio::sync::Mutex<Option<Arc<Session>>>,
+    /// The open peer connections by peer id, for stats (kept by two hooks of our own).
+    links: Arc<Mutex<BTreeMap<String, Arc<PeerConnection>>>>,
 }
 
 /// Checks a host name the way the server does, so the app gets the error without a round trip.
@@ -61,13 +64,51 @@ impl PeerClient {
     /// A client with a validated config. Nothing connects until the first call that needs it.
     pub fn new(config: PeerConfig) -> Result<PeerClient> {
         config.validate()?;
+        let hooks = Arc::new(Hooks::default());
+        let links: Arc<Mutex<BTreeMap<String, Arc<PeerConnection>>>> = Default::default();
+        // Our own hooks go first, so a connection is listed before the app's hooks see it.
+        let on_create = links.clone();
+        let list: PcCreateHook = Arc::new(move |id, _, pc| {
+            on_create.lock().insert(id, pc);
+            Box::pin(async {})
+        });
+        hooks.add_create(list);
+        let on_close = links.clone();
+        let unlist: PcCloseHook = Arc::new(move |id: &str| {
+            on_close.lock().remove(id);
+        });
+        hooks.add_close(unlist);
         Ok(PeerClient {
             config: Arc::new(config),
-            hooks: Arc::new(Hooks::default()),
+            hooks,
             events: Arc::new(EventHub::default()),
             info: Mutex::new(Info { role: PeerRole::None, host_id: None }),
             session: tokio::sync::Mutex::new(None),
+            links,
         })
+    }
+
+    /// The open connection to `peer_id`, if any.
+    pub fn peer_connection(&self, peer_id: &str) -> Option<Arc<PeerConnection>> {
+        self.links.lock().get(peer_id).cloned()
+    }
+
+    /// The ids of the peers this client holds a connection to, sorted.
+    pub fn peer_ids(&self) -> Vec<String> {
+        self.links.lock().keys().cloned().collect()
+    }
+
+    /// A summary of every link, sorted by peer id (see [`PeerStats`]). Local work only: one stats
+    /// snapshot per connection, no network round trip; cheap enough to call every second.
+    pub async fn stats(&self) -> Vec<PeerStats> {
+        let links: Vec<(String, Arc<PeerConnection>)> = self.links.lock().iter().map(|(id, pc)| (id.clone(), pc.clone())).collect();
+        let mut all = Vec::with_capacity(links.len());
+        for (id, pc) in links {
+            let mut stats = pc.stats().await;
+            stats.peer_id = id;
+            all.push(stats);
+        }
+        all
     }
 
     pub fn config(&self) -> &PeerConfig {

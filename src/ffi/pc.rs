@@ -20,16 +20,18 @@ const CREATE_WAIT: Duration = Duration::from_secs(5);
 /// A peer connection behind a handle, with the channels it handed out.
 pub struct FfiPeerConnection {
     pub handle: i32,
-    pc: Arc<PeerConnection>,
+    pub(super) pc: Arc<PeerConnection>,
+    /// The remote member's id (for stats).
+    pub(super) peer_id: String,
     client: i32,
     gate: Arc<CallbackGate>,
     channels: Mutex<Vec<i32>>,
 }
 
 impl FfiPeerConnection {
-    pub fn register(pc: Arc<PeerConnection>, client: i32, gate: Arc<CallbackGate>) -> Arc<FfiPeerConnection> {
+    pub fn register(pc: Arc<PeerConnection>, peer_id: String, client: i32, gate: Arc<CallbackGate>) -> Arc<FfiPeerConnection> {
         let handle = handles::insert_with(|handle| {
-            Object::Pc(Arc::new(FfiPeerConnection { handle, pc, client, gate, channels: Mutex::new(Vec::new()) }))
+            Object::Pc(Arc::new(FfiPeerConnection { handle, pc, peer_id, client, gate, channels: Mutex::new(Vec::new()) }))
         });
         handles::pc(handle).expect("just registered")
     }

@@ -4,3 +4,5 @@ export * from "./protocol.js";
 export { PeerAdapter } from "./PeerAdapter.js";
 export type { PeerClientProvider } from "./PeerAdapter.js";
 export { addAction, addFunction, callback, bridge } from "./bridge.js";
+export { peerStats, collectStats, summarize } from "./stats.js";
+export type { PeerStats, CandidateInfo, DataChannelStats, AudioTrackStats, StatsSource } from "./stats.js";
