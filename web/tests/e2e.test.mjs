@@ -5,7 +5,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const { P2P_SIGNALING_BIN, P2P_NATIVE_CHAT_BIN } = process.env;
@@ -142,6 +144,92 @@ test("a vanilla (Extreal-like) native peer joins a page's group", async () => {
   await send(page, "hi vanilla");
   await native.waitLine(/ hi vanilla$/);
   await page.close();
+});
+
+// ---------------------------------------------------------------- the live graph
+
+/** Where CI picks up the demo's screenshot (git-ignored; README shows a copy from docs/). */
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "../../.test-artifacts");
+
+/** What the page's SVG shows: nodes and edges with their data-* attributes and label texts. */
+const drawing = (page) =>
+  page.evaluate(() => {
+    const svg = document.getElementById("mesh");
+    return {
+      nodes: [...svg.querySelectorAll("g.node")].map((n) => ({ id: n.dataset.peer, agent: n.dataset.agent, self: n.dataset.self === "true", host: n.dataset.host === "true" })),
+      edges: [...svg.querySelectorAll("g.edge")].map((e) => ({ a: e.dataset.a, b: e.dataset.b, state: e.dataset.state, phase: e.dataset.phase ?? null })),
+      labels: [...svg.querySelectorAll("g.edge-label text")].map((t) => t.textContent),
+      phases: [...document.querySelectorAll("#phases li")].map((li) => li.className),
+    };
+  });
+
+/** Waits until the page draws `n` members fully linked: n(n-1)/2 connected edges, each labelled with an RTT. */
+const fullMesh = (page, n) =>
+  page.waitForFunction(
+    (n) => {
+      const svg = document.getElementById("mesh");
+      const edges = [...svg.querySelectorAll("g.edge")];
+      const labels = [...svg.querySelectorAll("g.edge-label text")].map((t) => t.textContent);
+      return (
+        svg.querySelectorAll("g.node").length === n &&
+        edges.length === (n * (n - 1)) / 2 &&
+        edges.every((e) => e.dataset.state === "connected" && !e.dataset.phase) &&
+        labels.every((l) => /^\d+(\.\d)? ms · /.test(l))
+      );
+    },
+    n,
+    { timeout: 45000, polling: 250 },
+  );
+
+test("the demo draws a group of three pages and a native peer live, and the stats agree", async () => {
+  const name = `graph-${Date.now()}`;
+  const [a, b, c] = [await openPage(), await openPage(), await openPage()];
+  await a.setViewportSize({ width: 1200, height: 820 });
+  await a.fill("#name", name);
+  await a.click("#host");
+  await logHas(a, "event started");
+  await join(b, name);
+  const native = await startProcess(P2P_NATIVE_CHAT_BIN, ["--url", signalingUrl, "--join", name, "--loopback"], /^ready /);
+  const nativeId = native.line.slice("ready ".length);
+  await join(c, name);
+  const ids = await Promise.all([a, b, c].map(myId));
+  for (const p of [a, b, c]) await fullMesh(p, 4);
+
+  const seen = await drawing(a);
+  assert.deepEqual(seen.nodes.map((n) => n.id).sort(), [...ids, nativeId].sort(), "one node per member");
+  assert.deepEqual(seen.nodes.filter((n) => n.self).map((n) => n.id), [ids[0]], "self highlighted");
+  assert.deepEqual(seen.nodes.filter((n) => n.host).map((n) => n.id), [ids[0]], "the host marked");
+  assert.equal(seen.nodes.find((n) => n.id === nativeId).agent, "native", "the native peer is drawn as one");
+  const pairs = seen.edges.map((e) => [e.a, e.b].sort().join(" ")).sort();
+  assert.equal(new Set(pairs).size, 6, "one edge per link");
+  for (const l of seen.labels) assert.match(l, /^\d+(\.\d)? ms · host$/, "labelled with RTT and candidate type (host on loopback)");
+  assert.deepEqual(seen.phases, ["done", "done", "done", "done"], "the join progress is complete");
+
+  // The page's stats (getStats summary) and the native peer's (/stats json) describe the same links.
+  const stats = await a.evaluate(() => window.peerClient.getStats());
+  assert.deepEqual(stats.map((s) => s.peerId), [ids[1], ids[2], nativeId].sort());
+  for (const s of stats) {
+    assert.equal(s.connectionState, "connected");
+    assert.equal(s.selectedPair.local.type, "host");
+    assert.equal(typeof s.rttMs, "number");
+    assert.ok(s.dataChannels.some((d) => d.label === "chat" && d.state === "open"));
+    assert.deepEqual(s.audio, []);
+  }
+  native.child.stdin.write("/stats json\n");
+  const json = JSON.parse((await native.waitLine(/^stats-json /)).slice("stats-json ".length));
+  assert.deepEqual(json.map((s) => s.peerId), [...ids].sort(), "the native peer lists its three links");
+  for (const s of json) {
+    assert.equal(s.connectionState, "connected");
+    assert.equal(s.iceState, "connected");
+    assert.equal(s.selectedPair.local.type, "host");
+    assert.equal(s.selectedPair.local.protocol, "udp");
+    assert.deepEqual(s.dataChannels.map((d) => d.label).sort(), ["chat", "mesh"]);
+  }
+
+  await mkdir(ARTIFACTS, { recursive: true });
+  await a.screenshot({ path: join(ARTIFACTS, "demo-mesh.png"), fullPage: true });
+  native.child.stdin.end();
+  for (const p of [a, b, c]) await p.close();
 });
 
 // ---------------------------------------------------------------- the Unity WebGL bridge
