@@ -32,7 +32,7 @@ export interface MeshModel {
 const SVG = "http://www.w3.org/2000/svg";
 const W = 560;
 const H = 400;
-const R = 140;
+const R = 138;
 
 /** Colour of an edge by link state: the states a person must tell apart at a glance. */
 export function stateColour(state: string): string {
@@ -56,6 +56,7 @@ export function stateColour(state: string): string {
 
 const short = (id: string) => (id.length > 8 ? id.slice(0, 8) : id);
 
+
 /** The text on an edge: RTT and candidate types, or the phase while the link forms. */
 export function edgeLabel(e: MeshEdge): string {
   if (e.phase) return `${e.phase}…`;
@@ -78,7 +79,7 @@ function layout(model: MeshModel): Map<string, { x: number; y: number }> {
   const at = new Map<string, { x: number; y: number }>();
   order.forEach((id, i) => {
     const angle = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(order.length, 1);
-    at.set(id, order.length === 1 ? { x: W / 2, y: H / 2 } : { x: W / 2 + R * 1.35 * Math.cos(angle), y: H / 2 + R * Math.sin(angle) });
+    at.set(id, order.length === 1 ? { x: W / 2, y: H / 2 } : { x: W / 2 + R * 1.35 * Math.cos(angle), y: H / 2 + 8 + R * Math.sin(angle) });
   });
   return at;
 }
@@ -91,19 +92,35 @@ export function renderMesh(svg: SVGSVGElement, model: MeshModel): void {
   const edges = el("g", { class: "edges" });
   const labels = el("g", { class: "labels" });
   const placed: { x: number; y: number; w: number }[] = [];
+  const mid = (e: MeshEdge) => {
+    const p = at.get(e.a);
+    const q = at.get(e.b);
+    return p && q ? { x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 } : null;
+  };
+  const mids = model.edges.map(mid);
+  const crossing = mids.map((m, i) => m !== null && mids.some((o, j) => j !== i && o !== null && Math.hypot(o.x - m.x, o.y - m.y) < 24));
   for (const e of model.edges) {
     const p = at.get(e.a);
     const q = at.get(e.b);
     if (!p || !q) continue;
-    const colour = stateColour(e.state);
     const g = el("g", { class: "edge", "data-a": e.a, "data-b": e.b, "data-state": e.state, ...(e.phase ? { "data-phase": e.phase } : {}) });
-    g.append(el("line", { x1: p.x, y1: p.y, x2: q.x, y2: q.y, stroke: colour, "stroke-width": 4, "stroke-linecap": "round", ...(e.phase ? { "stroke-dasharray": "8 6" } : {}) }));
+    g.append(el("line", { x1: p.x, y1: p.y, x2: q.x, y2: q.y, stroke: stateColour(e.state), "stroke-width": 4, "stroke-linecap": "round", ...(e.phase ? { "stroke-dasharray": "8 6" } : {}) }));
     edges.append(g);
-    // Labels sit on their edge; where two would overlap (the diagonals cross mid-picture), slide along it.
+  }
+  // Labels sit on their edge. Edges that cross at their middles (the diagonals of four members) keep
+  // their labels off the crossing, where a label could belong to either, and are placed last; a label
+  // that would overlap one already placed slides along its edge.
+  const order = model.edges.map((_, i) => i).sort((i, j) => Number(crossing[i]) - Number(crossing[j]));
+  for (const i of order) {
+    const e = model.edges[i];
+    const p = at.get(e.a);
+    const q = at.get(e.b);
+    if (!p || !q) continue;
+    const colour = stateColour(e.state);
     const text = edgeLabel(e);
-    const w = text.length * 6.6 + 12;
-    let spot = { x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 };
-    for (const t of [0.5, 0.3, 0.7, 0.22, 0.78]) {
+    const w = text.length * 6.2 + 12;
+    let spot = mids[i]!;
+    for (const t of crossing[i] ? [0.3, 0.7, 0.38, 0.62, 0.22, 0.78] : [0.5, 0.38, 0.62, 0.3, 0.7]) {
       const c = { x: p.x + (q.x - p.x) * t, y: p.y + (q.y - p.y) * t };
       spot = c;
       if (!placed.some((o) => Math.abs(o.x - c.x) < (o.w + w) / 2 && Math.abs(o.y - c.y) < 20)) break;
@@ -124,14 +141,14 @@ export function renderMesh(svg: SVGSVGElement, model: MeshModel): void {
     const ink = self ? "#ffffff" : "#1f2328";
     const stroke = host ? "#bf8700" : self ? "#0a3069" : "#57606a";
     if (n.agent === "native") {
-      g.append(el("rect", { x: p.x - 36, y: p.y - 26, width: 72, height: 52, rx: 10, fill, stroke, "stroke-width": host ? 4 : 2 }));
+      g.append(el("rect", { x: p.x - 42, y: p.y - 28, width: 84, height: 56, rx: 10, fill, stroke, "stroke-width": host ? 4 : 2 }));
     } else {
-      g.append(el("circle", { cx: p.x, cy: p.y, r: 32, fill, stroke, "stroke-width": host ? 4 : 2 }));
+      g.append(el("circle", { cx: p.x, cy: p.y, r: 38, fill, stroke, "stroke-width": host ? 4 : 2 }));
     }
-    g.append(el("text", { x: p.x, y: p.y - 2, "text-anchor": "middle", "font-size": 12, "font-weight": 600, fill: ink }, short(n.id)));
+    g.append(el("text", { x: p.x, y: p.y - 2, "text-anchor": "middle", "font-size": 11, "font-weight": 600, fill: ink }, short(n.id)));
     const role = [self ? "you" : null, n.agent === "native" ? "native" : n.agent === "web" ? "web" : null].filter(Boolean).join(" · ");
     g.append(el("text", { x: p.x, y: p.y + 13, "text-anchor": "middle", "font-size": 10, fill: ink }, role));
-    if (host) g.append(el("text", { class: "host-mark", x: p.x, y: p.y - 40, "text-anchor": "middle", "font-size": 12, "font-weight": 700, fill: "#9a6700" }, "★ host"));
+    if (host) g.append(el("text", { class: "host-mark", x: p.x, y: p.y - 46, "text-anchor": "middle", "font-size": 12, "font-weight": 700, fill: "#9a6700" }, "★ host"));
     nodes.append(g);
   }
   svg.append(edges, nodes, labels);

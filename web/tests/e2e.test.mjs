@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { mkdir, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join as joinPath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -149,7 +149,7 @@ test("a vanilla (Extreal-like) native peer joins a page's group", async () => {
 // ---------------------------------------------------------------- the live graph
 
 /** Where CI picks up the demo's screenshot (git-ignored; README shows a copy from docs/). */
-const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "../../.test-artifacts");
+const ARTIFACTS = joinPath(dirname(fileURLToPath(import.meta.url)), "../../.test-artifacts");
 
 /** What the page's SVG shows: nodes and edges with their data-* attributes and label texts. */
 const drawing = (page) =>
@@ -163,7 +163,10 @@ const drawing = (page) =>
     };
   });
 
-/** Waits until the page draws `n` members fully linked: n(n-1)/2 connected edges, each labelled with an RTT. */
+/**
+ * Waits until the page draws `n` members fully linked: n(n-1)/2 connected edges, each labelled with an
+ * RTT, and every member known by kind (each has published its first report on "mesh").
+ */
 const fullMesh = (page, n) =>
   page.waitForFunction(
     (n) => {
@@ -172,6 +175,7 @@ const fullMesh = (page, n) =>
       const labels = [...svg.querySelectorAll("g.edge-label text")].map((t) => t.textContent);
       return (
         svg.querySelectorAll("g.node").length === n &&
+        [...svg.querySelectorAll("g.node")].every((g) => g.dataset.agent !== "unknown") &&
         edges.length === (n * (n - 1)) / 2 &&
         edges.every((e) => e.dataset.state === "connected" && !e.dataset.phase) &&
         labels.every((l) => /^\d+(\.\d)? ms · /.test(l))
@@ -226,8 +230,15 @@ test("the demo draws a group of three pages and a native peer live, and the stat
     assert.deepEqual(s.dataChannels.map((d) => d.label).sort(), ["chat", "mesh"]);
   }
 
+  // Chat stays: messages flow beside the graph, and the links table counts them.
+  await send(b, "hello from a page");
+  native.child.stdin.write("hello from rust\n");
+  await logHas(a, `recv ${nativeId} hello from rust`);
+  await logHas(a, `recv ${ids[1]} hello from a page`);
+  await a.waitForFunction((id) => document.querySelector(`#links tr[data-peer="${id}"]`)?.textContent.includes("0 / 1"), nativeId, { timeout: 10000 });
+
   await mkdir(ARTIFACTS, { recursive: true });
-  await a.screenshot({ path: join(ARTIFACTS, "demo-mesh.png"), fullPage: true });
+  await a.screenshot({ path: joinPath(ARTIFACTS, "demo-mesh.png"), clip: { x: 0, y: 0, width: 1110, height: 660 } });
   native.child.stdin.end();
   for (const p of [a, b, c]) await p.close();
 });
