@@ -142,10 +142,9 @@ namespace WebRtcP2p
             });
         }
 
-        public override async Task<List<PeerStats>> GetStatsAsync()
+        public override Task<List<PeerStats>> GetStatsAsync()
         {
-            var json = await Request(userData => NativeMethods.p2p_client_request_stats(handle, Trampolines.StatsResult, (void*)userData)).ConfigureAwait(false);
-            return PeerStats.ParseList(json);
+            return PeerStats.ParseListAsync(Request(userData => NativeMethods.p2p_client_request_stats(handle, Trampolines.StatsResult, (void*)userData)));
         }
 
         /// <summary>

@@ -124,6 +124,11 @@ namespace WebRtcP2p
             return all;
         }
 
+        internal static async System.Threading.Tasks.Task<List<PeerStats>> ParseListAsync(System.Threading.Tasks.Task<string> json)
+        {
+            return ParseList(await json.ConfigureAwait(false));
+        }
+
         /// <summary>One stats object already parsed by JsonReader (the WebGL client's reply).</summary>
         internal static PeerStats FromParsed(object item)
         {
