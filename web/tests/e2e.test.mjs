@@ -195,6 +195,14 @@ test("the demo draws a group of three pages and a native peer live, and the stat
   await join(b, name);
   const native = await startProcess(P2P_NATIVE_CHAT_BIN, ["--url", signalingUrl, "--join", name, "--loopback"], /^ready /);
   const nativeId = native.line.slice("ready ".length);
+  // Record every state of c's join progress row while it joins.
+  await c.evaluate(() => {
+    window.__phases = [];
+    const row = () => [...document.querySelectorAll("#phases li")].map((li) => li.className).join(",");
+    new MutationObserver(() => {
+      if (window.__phases.at(-1) !== row()) window.__phases.push(row());
+    }).observe(document.getElementById("phases"), { subtree: true, attributes: true });
+  });
   await join(c, name);
   const ids = await Promise.all([a, b, c].map(myId));
   for (const p of [a, b, c]) await fullMesh(p, 4);
@@ -208,6 +216,16 @@ test("the demo draws a group of three pages and a native peer live, and the stat
   assert.equal(new Set(pairs).size, 6, "one edge per link");
   for (const l of seen.labels) assert.match(l, /^\d+(\.\d)? ms · host$/, "labelled with RTT and candidate type (host on loopback)");
   assert.deepEqual(seen.phases, ["done", "done", "done", "done"], "the join progress is complete");
+  // c's row went through the phases in order (on loopback some may pass between two renders). It
+  // shows the least advanced link, so it starts over when the next member's offer arrives.
+  const progress = (await c.evaluate(() => window.__phases)).map((r) => {
+    const cls = r.split(",");
+    return cls.includes("current") ? cls.indexOf("current") : cls.every((x) => x === "done") ? 4 : -1;
+  }).filter((p) => p >= 0); // -1: idle, before the join
+  assert.equal(progress[0], 0, `the join starts at signaling: ${progress}`);
+  assert.equal(progress.at(-1), 4, `the join ends with every phase done: ${progress}`);
+  assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1] || p === 0), `phases advance in order: ${progress}`);
+  assert.ok(new Set(progress).size >= 3, `progress is shown on the way: ${progress}`);
 
   // The page's stats (getStats summary) and the native peer's (/stats json) describe the same links.
   const stats = await a.evaluate(() => window.peerClient.getStats());
