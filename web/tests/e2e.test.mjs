@@ -327,6 +327,12 @@ test("the adapter's bridge actions work the way Unity's jslib calls them", async
   assert.equal(await client.evaluate(() => window.__unity.func("GetRole")), "Client");
   assert.equal(await client.evaluate(() => window.__unity.func("GetHostId")), hostId);
   assert.equal(await client.evaluate(() => window.__unity.func("IsRunning")), "true");
+  // WebGLPeerClient.GetStatsAsync: the summary of the link to the host, as the native client gives it.
+  await client.evaluate(() => window.__unity.action("DoGetStatsAsync"));
+  const stats = JSON.parse(await unityCallback(client, "ReceiveGetStatsResponse"));
+  assert.equal(stats.status, 0);
+  assert.deepEqual(stats.stats.map((s) => s.peerId), [hostId]);
+  assert.equal(stats.stats[0].connectionState, "connected");
   await client.evaluate(() => window.__unity.action("DoStop"));
   assert.equal(await unityCallback(host, "HandleOnUserDisconnecting"), await client.evaluate(() => window.__unity.calls.find((c) => c[0] === "WebGLPeerClient#HandleOnStarted")[1]));
   assert.equal(await client.evaluate(() => window.__unity.func("IsRunning")), "false");
