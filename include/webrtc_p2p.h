@@ -405,6 +405,9 @@ int32_t p2p_dc_close(int32_t dc);
  * Not available from webrtc-rs 0.21.1, so not in the object: packet loss on data channels (SCTP
  * retransmits are not counted), the TURN server's URL, and the candidate-pair list besides the
  * selected one.
+ *
+ * # Safety
+ * `buffer` is NULL or points to `size` writable bytes.
  */
 int32_t p2p_pc_get_stats(int32_t pc, char *buffer, int32_t size);
 
@@ -412,6 +415,9 @@ int32_t p2p_pc_get_stats(int32_t pc, char *buffer, int32_t size);
  * Copies the stats of every link of the client, a JSON array of the objects `p2p_pc_get_stats`
  * describes, sorted by `peerId` (`[]` when not in a group), into `buffer`. Returns like
  * `p2p_pc_get_stats` (size needed, NUL included, or a `P2P_ERR_*`); blocks up to 1 s.
+ *
+ * # Safety
+ * `buffer` is NULL or points to `size` writable bytes.
  */
 int32_t p2p_client_get_stats(int32_t client, char *buffer, int32_t size);
 

@@ -58,6 +58,9 @@ fn client_json(client: &Arc<FfiClient>) -> FfiResult<String> {
 /// Not available from webrtc-rs 0.21.1, so not in the object: packet loss on data channels (SCTP
 /// retransmits are not counted), the TURN server's URL, and the candidate-pair list besides the
 /// selected one.
+///
+/// # Safety
+/// `buffer` is NULL or points to `size` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_pc_get_stats(pc: i32, buffer: *mut c_char, size: i32) -> i32 {
     guard(|| {
@@ -76,6 +79,9 @@ pub unsafe extern "C" fn p2p_pc_get_stats(pc: i32, buffer: *mut c_char, size: i3
 /// Copies the stats of every link of the client, a JSON array of the objects `p2p_pc_get_stats`
 /// describes, sorted by `peerId` (`[]` when not in a group), into `buffer`. Returns like
 /// `p2p_pc_get_stats` (size needed, NUL included, or a `P2P_ERR_*`); blocks up to 1 s.
+///
+/// # Safety
+/// `buffer` is NULL or points to `size` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_client_get_stats(client: i32, buffer: *mut c_char, size: i32) -> i32 {
     guard(|| {

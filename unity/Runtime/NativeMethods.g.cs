@@ -290,6 +290,9 @@ namespace WebRtcP2p.Native
         ///  Not available from webrtc-rs 0.21.1, so not in the object: packet loss on data channels (SCTP
         ///  retransmits are not counted), the TURN server's URL, and the candidate-pair list besides the
         ///  selected one.
+        ///
+        ///  # Safety
+        ///  `buffer` is NULL or points to `size` writable bytes.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_pc_get_stats", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_pc_get_stats(int pc, byte* buffer, int size);
@@ -298,6 +301,9 @@ namespace WebRtcP2p.Native
         ///  Copies the stats of every link of the client, a JSON array of the objects `p2p_pc_get_stats`
         ///  describes, sorted by `peerId` (`[]` when not in a group), into `buffer`. Returns like
         ///  `p2p_pc_get_stats` (size needed, NUL included, or a `P2P_ERR_*`); blocks up to 1 s.
+        ///
+        ///  # Safety
+        ///  `buffer` is NULL or points to `size` writable bytes.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_client_get_stats", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_client_get_stats(int client, byte* buffer, int size);
