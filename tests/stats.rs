@@ -85,7 +85,8 @@ async fn stats_through_the_rust_api() {
             .iter()
             .find(|d| d.label == "chat")?
             .clone();
-        (chat.messages_received == 3).then(|| all[0].clone())
+        (chat.messages_received == 3 && all[0].connection_state == "connected")
+            .then(|| all[0].clone())
     })
     .await;
     check_loopback_link(&host_view, &client_id);
@@ -99,7 +100,12 @@ async fn stats_through_the_rust_api() {
         ("open", "onetwothree".len() as u64)
     );
 
-    let client_view = client.stats().await;
+    // The link's state may trail its channel's open by a moment.
+    let client_view = eventually(20, "the client's link to report connected", async || {
+        let all = client.stats().await;
+        (all.first()?.connection_state == "connected").then_some(all)
+    })
+    .await;
     assert_eq!(client_view.len(), 1);
     check_loopback_link(&client_view[0], &host_id);
     let sent = client_view[0]

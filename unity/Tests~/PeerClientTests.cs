@@ -170,6 +170,8 @@ namespace WebRtcP2p.Tests
                 host.Open[aId].Send("counted");
                 Pump.Until(() => a.Received.Count == 1, Long, "the message", all);
 
+                // The link's state may trail its channel's open by a moment.
+                Pump.Until(() => host.Client.GetStats()[0].ConnectionState == "connected", Long, "the link to report connected", all);
                 var stats = Pump.Wait(host.Client.GetStatsAsync(), Long, all);
                 Assert.Equal(1, stats.Count, "one link");
                 var s = stats[0];

@@ -242,7 +242,7 @@ test("the demo draws a group of three pages and a native peer live, and the stat
   assert.deepEqual(json.map((s) => s.peerId), [...ids].sort(), "the native peer lists its three links");
   for (const s of json) {
     assert.equal(s.connectionState, "connected");
-    assert.equal(s.iceState, "connected");
+    assert.ok(["connected", "completed"].includes(s.iceState), s.iceState);
     assert.equal(s.selectedPair.local.type, "host");
     assert.equal(s.selectedPair.local.protocol, "udp");
     assert.deepEqual(s.dataChannels.map((d) => d.label).sort(), ["chat", "mesh"]);
