@@ -402,9 +402,9 @@ int32_t p2p_dc_close(int32_t dc);
  * - `audio` (array): reserved for per-track audio stats (`trackId`, `packetsLost`, `jitterMs`)
  *   once the library carries audio; always empty now.
  *
- * Not available from webrtc-rs 0.21.1, so not in the object: packet loss on data channels (SCTP
- * retransmits are not counted), the TURN server's URL, and the candidate-pair list besides the
- * selected one.
+ * Not available from webrtc-rs 0.21.1, so not in the object: loss or retransmissions on data
+ * channels (no stats entry reports them for SCTP), the TURN server a relay candidate came from,
+ * and candidate pairs other than the selected one (docs/stats.md).
  *
  * # Safety
  * `buffer` is NULL or points to `size` writable bytes.
