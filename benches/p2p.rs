@@ -2,7 +2,7 @@
 //! compare the rows of one run).
 //!
 //!   cargo bench --bench p2p                 # everything
-//!   cargo bench --bench p2p -- mesh         # mesh formation only (also: datachannel, footprint)
+//!   cargo bench --bench p2p -- mesh         # mesh formation only (also: datachannel, footprint, stats)
 //!
 //! Env: P2P_BENCH_REPEATS (mesh repeats, default 5), P2P_SIGNALING_BIN (default: target/release).
 
@@ -453,6 +453,167 @@ async fn bench_footprint(url: &str) {
     }
 }
 
+// ---------------------------------------------------------------- link stats
+
+/// A group of `n` Rust-API members in this process, each offerer making one channel; returns them
+/// host first, once every member has a connected link to every other.
+async fn rust_group(url: &str, n: usize, name: &str) -> Vec<PeerClient> {
+    let host = with_channel(PeerClient::new(common::config(url)).unwrap());
+    host.start_host(name).await.unwrap();
+    let id = host.client_id().unwrap();
+    let mut members = vec![host];
+    for _ in 1..n {
+        let c = with_channel(PeerClient::new(common::config(url)).unwrap());
+        let mut ev = c.subscribe();
+        c.start_client(&id).await.unwrap();
+        let want = members.len();
+        let mut connected = 0;
+        while connected < want {
+            if let Some(Event::UserConnected(_)) = ev.recv().await {
+                connected += 1;
+            }
+        }
+        members.push(c);
+    }
+    members
+}
+
+/// Per-call times in µs of `call`, run `calls` times after a short warm-up: (p50, p99, max).
+async fn time_calls<F: std::future::Future<Output = ()>>(calls: usize, mut call: impl FnMut() -> F) -> (f64, f64, f64) {
+    for _ in 0..50 {
+        call().await;
+    }
+    let mut us = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let t = Instant::now();
+        call().await;
+        us.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    us.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (percentile(&us, 0.5), percentile(&us, 0.99), *us.last().unwrap())
+}
+
+static S_RESULT: AtomicU64 = AtomicU64::new(0);
+unsafe extern "C" fn s_on_result(_: *mut c_void, _: i32, status: i32, _: *const c_char) {
+    S_RESULT.store(if status == 0 { 1 } else { 2 }, Ordering::SeqCst);
+}
+unsafe extern "C" fn s_on_pc(_: *mut c_void, _: i32, _: *const c_char, is_offer: bool, pc: i32) {
+    if is_offer {
+        unsafe { p2p_pc_create_data_channel(pc, c"bench".as_ptr(), std::ptr::null()) };
+    }
+}
+
+/// The C ABI's way to read a string: ask for the size, then copy (what an app does each time).
+fn c_read_stats(client: i32, buf: &mut Vec<c_char>) -> usize {
+    use webrtc_p2p::ffi::stats::p2p_client_get_stats;
+    loop {
+        let needed = unsafe { p2p_client_get_stats(client, buf.as_mut_ptr(), buf.len() as i32) };
+        assert!(needed > 0);
+        if needed as usize <= buf.len() {
+            return needed as usize - 1;
+        }
+        buf.resize(needed as usize + 1024, 0);
+    }
+}
+
+/// A group of `n` C ABI clients; returns their handles, host first, once every link is connected.
+fn c_group(url: &str, n: usize, name: &str) -> Vec<i32> {
+    use webrtc_p2p::ffi::stats::p2p_client_get_stats;
+    let json = CString::new(format!(r#"{{"signalingUrl":"{url}","bindAddresses":["127.0.0.1:0"]}}"#)).unwrap();
+    let make = || {
+        let c = unsafe { p2p_client_create(json.as_ptr()) };
+        assert!(c > 0);
+        p2p_client_add_pc_create_hook(c, Some(s_on_pc), std::ptr::null_mut());
+        c
+    };
+    let host = make();
+    let name = CString::new(name).unwrap();
+    S_RESULT.store(0, Ordering::SeqCst);
+    unsafe { p2p_client_start_host(host, name.as_ptr(), Some(s_on_result), std::ptr::null_mut()) };
+    c_wait(|| S_RESULT.load(Ordering::SeqCst) == 1);
+    let mut id = vec![0 as c_char; 64];
+    unsafe { p2p_client_get_id(host, id.as_mut_ptr(), 64) };
+    let mut members = vec![host];
+    for _ in 1..n {
+        let c = make();
+        S_RESULT.store(0, Ordering::SeqCst);
+        unsafe { p2p_client_start_client(c, id.as_ptr(), Some(s_on_result), std::ptr::null_mut()) };
+        c_wait(|| S_RESULT.load(Ordering::SeqCst) == 1);
+        members.push(c);
+    }
+    // Every member sees n - 1 connected links.
+    let buf = Mutex::new(vec![0 as c_char; 64 * 1024]);
+    for &m in &members {
+        c_wait(|| {
+            let mut buf = buf.lock();
+            let n_read = unsafe { p2p_client_get_stats(m, buf.as_mut_ptr(), buf.len() as i32) };
+            assert!(n_read > 0);
+            let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap();
+            text.matches(r#""connectionState":"connected""#).count() == n - 1
+        });
+    }
+    members
+}
+
+async fn bench_stats(url: &str) {
+    println!("\n## Link stats: cost per call (a member reading all its links)\n");
+    println!("| API | links | p50 (µs) | p99 (µs) | max (µs) | JSON bytes |");
+    println!("|---|---|---|---|---|---|");
+    let calls = 2000;
+    for n in [2usize, 4, 8] {
+        let members = rust_group(url, n, &format!("stats rust {n}")).await;
+        let host = &members[0];
+        let bytes = serde_json::to_string(&host.stats().await).unwrap().len();
+        let (p50, p99, max) = time_calls(calls, || async {
+            std::hint::black_box(host.stats().await);
+        })
+        .await;
+        println!("| Rust `PeerClient::stats()` | {} | {p50:.1} | {p99:.1} | {max:.0} | {bytes} |", n - 1);
+        let peer = host.peer_ids()[0].clone();
+        let pc = host.peer_connection(&peer).unwrap();
+        let (p50, p99, max) = time_calls(calls, || async {
+            std::hint::black_box(pc.stats().await);
+        })
+        .await;
+        println!("| Rust `PeerConnection::stats()` | 1 | {p50:.1} | {p99:.1} | {max:.0} | {} |", pc.stats().await.to_json().len());
+        for m in &members {
+            m.stop().await;
+        }
+    }
+    for n in [2usize, 8] {
+        let url = url.to_string();
+        let name = format!("stats c {n}");
+        tokio::task::spawn_blocking(move || {
+            let members = c_group(&url, n, &name);
+            let mut buf = vec![0 as c_char; 256];
+            let bytes = c_read_stats(members[0], &mut buf);
+            for _ in 0..50 {
+                c_read_stats(members[0], &mut buf);
+            }
+            let mut us = Vec::with_capacity(calls);
+            for _ in 0..calls {
+                let t = Instant::now();
+                std::hint::black_box(c_read_stats(members[0], &mut buf));
+                us.push(t.elapsed().as_secs_f64() * 1e6);
+            }
+            us.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            println!(
+                "| C ABI `p2p_client_get_stats` (app thread, buffer reused) | {} | {:.1} | {:.1} | {:.0} | {bytes} |",
+                n - 1,
+                percentile(&us, 0.5),
+                percentile(&us, 0.99),
+                us.last().unwrap()
+            );
+            for m in members {
+                p2p_client_destroy(m);
+            }
+        })
+        .await
+        .unwrap();
+    }
+    println!("\n({calls} calls per row after 50 warm-up calls; members idle, loopback)");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let want = |s: &str| args.is_empty() || args.iter().any(|a| a == s);
@@ -468,6 +629,9 @@ fn main() {
         }
         if want("datachannel") {
             bench_datachannel(&server.url).await;
+        }
+        if want("stats") {
+            bench_stats(&server.url).await;
         }
     });
 }

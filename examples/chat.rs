@@ -7,6 +7,12 @@
 //! pc-create hook, as in the seed's sample). Output, one line each: `ready <own id>`,
 //! `event <name> <arg>`, `recv <peer id> <text>`. Options: `--vanilla` (no trickle ICE, like an
 //! Extreal client), `--loopback` (host candidates on 127.0.0.1 only, for tests).
+//!
+//! Commands: `/stats` prints one line per link (`stats <peer id> <state> <ice> <pair> <rtt> …`),
+//! `/stats json` the same as one JSON array (`stats-json [...]`, the C ABI's format).
+//!
+//! Like the web demo page, the peer also publishes its link stats once a second on a second data
+//! channel, "mesh", so the demo page can draw the links between members it is not part of.
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -17,6 +23,9 @@ use tokio::io::AsyncBufReadExt;
 use webrtc_p2p::{DataChannel, DataChannelEvent, Event, PeerClient, PeerConfig};
 
 type Channels = Arc<Mutex<HashMap<String, Arc<DataChannel>>>>;
+
+/// Label of the channel carrying link stats for the demo page's graph (see web/src/meshview.ts).
+const MESH_LABEL: &str = "mesh";
 
 fn say(line: String) {
     let mut out = std::io::stdout().lock();
@@ -29,7 +38,23 @@ fn usage() -> ! {
     std::process::exit(2);
 }
 
-fn watch(peer: String, dc: Arc<DataChannel>, channels: Channels) {
+fn watch(peer: String, dc: Arc<DataChannel>, channels: Channels, mesh: Channels) {
+    if dc.label() == MESH_LABEL {
+        // What peers publish here is for pages to draw; a terminal peer only publishes.
+        tokio::spawn(async move {
+            while let Some(event) = dc.next_event().await {
+                match event {
+                    DataChannelEvent::Open => {
+                        mesh.lock().insert(peer.clone(), dc.clone());
+                    }
+                    DataChannelEvent::Close => break,
+                    _ => {}
+                }
+            }
+            mesh.lock().remove(&peer);
+        });
+        return;
+    }
     if dc.label() != "chat" {
         return;
     }
@@ -75,17 +100,20 @@ async fn main() {
     }));
 
     let channels: Channels = Default::default();
-    let ch = channels.clone();
+    let mesh: Channels = Default::default();
+    let (ch, me) = (channels.clone(), mesh.clone());
     client.add_pc_create_hook(move |peer, is_offer, pc| {
-        let ch = ch.clone();
+        let (ch, me) = (ch.clone(), me.clone());
         async move {
             if is_offer {
-                match pc.create_data_channel("chat", &Default::default()).await {
-                    Ok(dc) => watch(peer, dc, ch),
-                    Err(e) => eprintln!("cannot create the chat channel: {e}"),
+                for label in ["chat", MESH_LABEL] {
+                    match pc.create_data_channel(label, &Default::default()).await {
+                        Ok(dc) => watch(peer.clone(), dc, ch.clone(), me.clone()),
+                        Err(e) => eprintln!("cannot create the {label} channel: {e}"),
+                    }
                 }
             } else {
-                pc.on_data_channel(move |dc| watch(peer.clone(), dc, ch.clone()));
+                pc.on_data_channel(move |dc| watch(peer.clone(), dc, ch.clone(), me.clone()));
             }
         }
     });
@@ -140,9 +168,20 @@ async fn main() {
         std::process::exit(1);
     }
     say(format!("ready {}", client.client_id().unwrap_or_default()));
+    tokio::spawn(publish_stats(client.clone(), mesh));
 
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
+        if line == "/stats" {
+            for s in client.stats().await {
+                say(format!("stats {} {}", s.peer_id, s.one_line()));
+            }
+            continue;
+        }
+        if line == "/stats json" {
+            say(format!("stats-json {}", serde_json::to_string(&client.stats().await).unwrap_or_default()));
+            continue;
+        }
         let targets: Vec<Arc<DataChannel>> = channels.lock().values().cloned().collect();
         for dc in targets {
             if let Err(e) = dc.send_text(&line).await {
@@ -151,4 +190,21 @@ async fn main() {
         }
     }
     client.stop().await;
+}
+
+/// Once a second, sends `{"from": own id, "links": [PeerStats…]}` on every open "mesh" channel.
+async fn publish_stats(client: Arc<PeerClient>, mesh: Channels) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let targets: Vec<Arc<DataChannel>> = mesh.lock().values().cloned().collect();
+        if targets.is_empty() {
+            continue;
+        }
+        let report = serde_json::json!({ "from": client.client_id().unwrap_or_default(), "links": client.stats().await });
+        let text = report.to_string();
+        for dc in targets {
+            let _ = dc.send_text(&text).await;
+        }
+    }
 }

@@ -18,13 +18,14 @@ if [ -f web/scripts/serve.mjs ]; then
   (cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund -s; } && npm run -s build >/dev/null && \
     exec node scripts/serve.mjs --port "$web_port" --signaling "http://127.0.0.1:$port") &
   pids+=($!)
-  echo "web demo:   http://127.0.0.1:$web_port/  (open it in two or more browser tabs)"
+  echo "web demo:   http://127.0.0.1:$web_port/  (open it in two or more browser tabs: the page draws the group live)"
 fi
 cat <<MSG
 signaling:  http://127.0.0.1:$port   (GET /healthz, GET /metrics)
 native peer, in another terminal:
   $target/debug/examples/chat --url http://127.0.0.1:$port --host "my room"
   $target/debug/examples/chat --url http://127.0.0.1:$port --join "my room"
-Type a line in a chat peer to send it to every member of the group. Ctrl-C here stops the demo.
+Type a line in a chat peer to send it to every member of the group; /stats shows its links.
+Ctrl-C here stops the demo.
 MSG
 wait

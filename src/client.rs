@@ -7,8 +7,9 @@ use crate::events::{Event, EventHub, Events};
 use crate::mesh::hooks::{PcCloseHook, PcCreateHook};
 use crate::mesh::{Hooks, Session};
 use crate::protocol::Host;
-use crate::rtc::PeerConnection;
+use crate::rtc::{PeerConnection, PeerStats};
 use parking_lot::Mutex;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -56,6 +57,8 @@ struct Inner {
     stops: AtomicU64,
     /// Set by `close`: the client is being destroyed and starts nothing again.
     closed: AtomicBool,
+    /// The open peer connections by peer id, for stats (kept by two hooks of our own).
+    links: Arc<Mutex<BTreeMap<String, Arc<PeerConnection>>>>,
 }
 
 /// Checks a host name the way the server does (one rule set, `p2p_protocol::host_name`), so the
@@ -68,17 +71,56 @@ impl PeerClient {
     /// A client with a validated config. Nothing connects until the first call that needs it.
     pub fn new(config: PeerConfig) -> Result<PeerClient> {
         config.validate()?;
+        let hooks = Arc::new(Hooks::default());
+        let links: Arc<Mutex<BTreeMap<String, Arc<PeerConnection>>>> = Default::default();
+        // Our own hooks go first, so a connection is listed before the app's hooks see it.
+        let on_create = links.clone();
+        let list: PcCreateHook = Arc::new(move |id, _, pc| {
+            on_create.lock().insert(id, pc);
+            Box::pin(async {})
+        });
+        hooks.add_create(list);
+        let on_close = links.clone();
+        let unlist: PcCloseHook = Arc::new(move |id: &str| {
+            on_close.lock().remove(id);
+        });
+        hooks.add_close(unlist);
         let inner = Inner {
             config: Arc::new(config),
-            hooks: Arc::new(Hooks::default()),
+            hooks,
             events: Arc::new(EventHub::default()),
             info: Mutex::new(Info { role: PeerRole::None, host_id: None, claims: 0 }),
             session: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
             stops: AtomicU64::new(0),
             closed: AtomicBool::new(false),
+            links,
         };
         Ok(PeerClient { inner: Arc::new(inner) })
+    }
+
+    /// The open connection to `peer_id`, if any.
+    pub fn peer_connection(&self, peer_id: &str) -> Option<Arc<PeerConnection>> {
+        self.inner.links.lock().get(peer_id).cloned()
+    }
+
+    /// The ids of the peers this client holds a connection to, sorted.
+    pub fn peer_ids(&self) -> Vec<String> {
+        self.inner.links.lock().keys().cloned().collect()
+    }
+
+    /// A summary of every link, sorted by peer id (see [`PeerStats`]). Local work only: one stats
+    /// snapshot per connection, no network round trip; cheap enough to call every second.
+    pub async fn stats(&self) -> Vec<PeerStats> {
+        let links: Vec<(String, Arc<PeerConnection>)> =
+            self.inner.links.lock().iter().map(|(id, pc)| (id.clone(), pc.clone())).collect();
+        let mut all = Vec::with_capacity(links.len());
+        for (id, pc) in links {
+            let mut stats = pc.stats().await;
+            stats.peer_id = id;
+            all.push(stats);
+        }
+        all
     }
 
     pub fn config(&self) -> &PeerConfig {

@@ -118,7 +118,7 @@ fn install_core_hooks(client: &Arc<FfiClient>) {
         let weak = weak.clone();
         async move {
             let Some(client) = weak.upgrade() else { return };
-            let ffi_pc = FfiPeerConnection::register(pc, client.id, client.gate.clone());
+            let ffi_pc = FfiPeerConnection::register(pc, peer_id.clone(), client.id, client.gate.clone());
             client.pcs.lock().insert(peer_id.clone(), ffi_pc.clone());
             let hooks = client.create_hooks.lock().clone();
             let peer = c_string(&peer_id);
@@ -211,7 +211,7 @@ pub extern "C" fn p2p_client_add_pc_close_hook(client: i32, cb: p2p_pc_close_cb,
 
 /// Runs `work` in the background and reports through `result_cb`; returns the request id. `work`
 /// is called here, synchronously, so the call counts as made now: a stop right after cancels it.
-fn request<F>(client: i32, result_cb: p2p_result_cb, user_data: *mut c_void, work: impl FnOnce(Arc<PeerClient>) -> F) -> FfiResult<i32>
+pub(super) fn request<F>(client: i32, result_cb: p2p_result_cb, user_data: *mut c_void, work: impl FnOnce(Arc<PeerClient>) -> F) -> FfiResult<i32>
 where
     F: std::future::Future<Output = Result<String, P2pError>> + Send + 'static,
 {

@@ -14,5 +14,6 @@ mod handles;
 pub mod log;
 pub mod pc;
 mod runtime;
+pub mod stats;
 mod strings;
 pub mod types;

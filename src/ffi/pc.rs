@@ -20,19 +20,21 @@ const CREATE_WAIT: Duration = Duration::from_secs(5);
 /// A peer connection behind a handle, with the channels it handed out.
 pub struct FfiPeerConnection {
     pub handle: i32,
-    pc: Arc<PeerConnection>,
+    pub(super) pc: Arc<PeerConnection>,
+    /// The remote member's id (for stats).
+    pub(super) peer_id: String,
     client: i32,
     gate: Arc<CallbackGate>,
     channels: Mutex<Vec<i32>>,
 }
 
 impl FfiPeerConnection {
-    pub fn register(pc: Arc<PeerConnection>, client: i32, gate: Arc<CallbackGate>) -> Arc<FfiPeerConnection> {
+    pub fn register(pc: Arc<PeerConnection>, peer_id: String, client: i32, gate: Arc<CallbackGate>) -> Arc<FfiPeerConnection> {
         // Keep our own reference rather than looking the handle up again: p2p_shutdown may drain
         // the registry in between.
         let mut made = None;
         handles::insert_with(|handle| {
-            let me = Arc::new(FfiPeerConnection { handle, pc, client, gate, channels: Mutex::new(Vec::new()) });
+            let me = Arc::new(FfiPeerConnection { handle, pc, peer_id, client, gate, channels: Mutex::new(Vec::new()) });
             made = Some(me.clone());
             Object::Pc(me)
         });

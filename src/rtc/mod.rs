@@ -5,9 +5,11 @@
 mod data_channel;
 mod peer_connection;
 mod runtime;
+mod stats;
 
 pub use data_channel::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState};
 pub use peer_connection::{build, IceState, PcEvent, PeerConnection};
+pub use stats::{AudioTrackStats, CandidateInfo, DataChannelStats, PeerStats, SelectedPair};
 
 #[cfg(test)]
 mod tests;

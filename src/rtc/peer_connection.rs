@@ -2,6 +2,7 @@
 //! owning mesh task consumes, and keeps remote data channels until the app asks for them.
 
 use super::data_channel::{DataChannel, DataChannelInit};
+use super::stats::{self, LinkStates, PeerStats};
 use crate::config::PeerConfig;
 use crate::error::{P2pError, Result};
 use crate::protocol::Ice;
@@ -12,7 +13,7 @@ use webrtc::data_channel::DataChannel as RtcDataChannel;
 use webrtc::peer_connection::{
     PeerConnection as RtcPeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceCandidateInit, RTCIceConnectionState, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionIceEvent,
-    RTCSessionDescription,
+    RTCPeerConnectionState, RTCSessionDescription,
 };
 
 /// ICE connection state, as the mesh needs it.
@@ -49,6 +50,7 @@ struct RemoteChannels {
 pub struct PeerConnection {
     inner: Arc<dyn RtcPeerConnection>,
     remote: Arc<Mutex<RemoteChannels>>,
+    states: Arc<Mutex<LinkStates>>,
 }
 
 fn rtc_err(e: impl std::fmt::Display) -> P2pError {
@@ -58,6 +60,8 @@ fn rtc_err(e: impl std::fmt::Display) -> P2pError {
 struct Handler {
     events: mpsc::UnboundedSender<PcEvent>,
     remote: Arc<Mutex<RemoteChannels>>,
+    /// Kept for stats: webrtc-rs has no state getters on the async connection.
+    states: Arc<Mutex<LinkStates>>,
 }
 
 #[async_trait::async_trait]
@@ -75,7 +79,12 @@ impl PeerConnectionEventHandler for Handler {
         }
     }
 
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        self.states.lock().connection = state;
+    }
+
     async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        self.states.lock().ice = state;
         let state = match state {
             RTCIceConnectionState::Checking => IceState::Checking,
             RTCIceConnectionState::Connected => IceState::Connected,
@@ -116,7 +125,8 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
         .map(|s| RTCIceServer { urls: s.urls.clone(), username: s.username.clone(), credential: s.credential.clone() })
         .collect();
     let remote = Arc::new(Mutex::new(RemoteChannels::default()));
-    let handler = Arc::new(Handler { events, remote: remote.clone() });
+    let states = Arc::new(Mutex::new(LinkStates::default()));
+    let handler = Arc::new(Handler { events, remote: remote.clone(), states: states.clone() });
     let pc = PeerConnectionBuilder::new()
         .with_runtime(RUNTIME.clone())
         .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
@@ -125,7 +135,7 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
         .build()
         .await
         .map_err(rtc_err)?;
-    Ok(PeerConnection { inner: Arc::new(pc), remote })
+    Ok(PeerConnection { inner: Arc::new(pc), remote, states })
 }
 
 impl PeerConnection {
@@ -150,6 +160,14 @@ impl PeerConnection {
         for dc in pending {
             callback(dc);
         }
+    }
+
+    /// The link's summary now: states, selected candidate pair, RTT, traffic per data channel (see
+    /// [`PeerStats`]). Local work only (a stats snapshot under the connection's lock); cheap enough
+    /// to call every second from a game loop (docs/performance.md has the figures).
+    pub async fn stats(&self) -> PeerStats {
+        let states = *self.states.lock();
+        stats::collect(self.inner.as_ref(), states).await
     }
 
     /// The underlying webrtc-rs connection, for what this seam does not cover (media tracks, stats).

@@ -152,6 +152,22 @@ int main(int argc, char **argv) {
     CHECK(received_is(&host, "hello host", 10), "host received");
     CHECK(received_is(&guest, "hello guest", 10), "guest received");
 
+    /* Link stats: ask for the size, then copy the JSON array (one link, to the guest), until the
+       link reports connected (its state may trail the channel's open by a moment). */
+    int connected = 0;
+    for (int i = 0; i < 200 && !connected; i++) {
+        int32_t need = p2p_client_get_stats(h, NULL, 0);
+        CHECK(need > 2, "stats size");
+        char *stats = malloc((size_t)need + 1024);
+        CHECK(stats != NULL, "stats buffer");
+        int32_t got = p2p_client_get_stats(h, stats, need + 1024);
+        CHECK(got > 0 && got <= need + 1024 && stats[0] == '[', "stats JSON");
+        connected = strstr(stats, "\"connectionState\":\"connected\"") != NULL;
+        free(stats);
+        if (!connected) nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    CHECK(connected, "stats of the link");
+    CHECK(p2p_pc_get_stats(-1, NULL, 0) == P2P_ERR_INVALID_HANDLE, "stats of a bad handle");
     CHECK(p2p_dc_send(-1, NULL, 0, false) == P2P_ERR_INVALID_HANDLE, "bad handle rejected");
     CHECK(p2p_client_destroy(g) == P2P_OK && p2p_client_destroy(h) == P2P_OK, "destroy");
     CHECK(p2p_shutdown() == P2P_OK, "shutdown");

@@ -67,6 +67,9 @@ namespace WebRtcP2p.Native
         public delegate void p2p_client_list_hosts_result_cb_delegate(void* user_data, int request, int status, byte* json);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        public delegate void p2p_client_request_stats_result_cb_delegate(void* user_data, int request, int status, byte* json);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         public delegate void p2p_client_set_event_callback_cb_delegate(void* user_data, int client, int @event, byte* arg);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -269,6 +272,63 @@ namespace WebRtcP2p.Native
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_dc_set_buffered_amount_low_callback", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_dc_set_buffered_amount_low_callback(int dc, int threshold, p2p_dc_set_buffered_amount_low_callback_cb_delegate cb, void* user_data);
+
+        /// <summary>
+        ///  Copies the stats of one peer connection, as a JSON object, into `buffer` (NUL-terminated,
+        ///  truncated to fit). Returns the size needed, NUL included (the JSON was copied whole iff that is
+        ///  &lt;= `size`; `buffer` may be NULL with `size` 0 to ask for the size), or a `P2P_ERR_*`. Figures
+        ///  move between calls, so a second call may need a few bytes more: size the buffer with slack (1 KiB
+        ///  per data channel is plenty) or retry with the returned size. Blocks up to 1 s (local work,
+        ///  normally microseconds); cheap enough to call every frame.
+        ///
+        ///  The object (every key always present; absent values are `null`):
+        ///
+        ///  - `peerId` (string): the remote member's id.
+        ///  - `connectionState` (string): RTCPeerConnectionState: `new`, `connecting`, `connected`,
+        ///    `disconnected`, `failed`, `closed`.
+        ///  - `iceState` (string): RTCIceConnectionState: `new`, `checking`, `connected`, `completed`,
+        ///    `disconnected`, `failed`, `closed`.
+        ///  - `selectedPair` (object or null): the candidate pair ICE selected, null until there is one:
+        ///    `{"local": C, "remote": C}` with C = `{"type", "protocol", "address", "port"}`; `type` is
+        ///    `host` (direct), `srflx` (through a NAT, learned from STUN), `prflx` (learned from the peer's
+        ///    checks) or `relay` (through a TURN server); `protocol` is `udp` or `tcp`.
+        ///  - `rttMs` (number or null): current round-trip time on the selected pair in milliseconds,
+        ///    measured on ICE's STUN checks (every 2 s once connected); null until one was measured.
+        ///  - `bytesSent`, `bytesReceived` (numbers): DTLS/SCTP bytes on the selected pair, headers included.
+        ///  - `dataChannels` (array): one object per data channel of the connection, by stream id:
+        ///    `label` (string), `id` (SCTP stream id), `state` (`connecting`, `open`, `closing`, `closed`),
+        ///    `messagesSent`, `bytesSent`, `messagesReceived`, `bytesReceived` (payload, per message).
+        ///  - `audio` (array): reserved for per-track audio stats (`trackId`, `packetsLost`, `jitterMs`)
+        ///    once the library carries audio; always empty now.
+        ///
+        ///  Not available from webrtc-rs 0.21.1, so not in the object: loss or retransmissions on data
+        ///  channels (no stats entry reports them for SCTP), the TURN server a relay candidate came from,
+        ///  and candidate pairs other than the selected one (docs/stats.md).
+        ///
+        ///  # Safety
+        ///  `buffer` is NULL or points to `size` writable bytes.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_pc_get_stats", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_pc_get_stats(int pc, byte* buffer, int size);
+
+        /// <summary>
+        ///  Copies the stats of every link of the client, a JSON array of the objects `p2p_pc_get_stats`
+        ///  describes, sorted by `peerId` (`[]` when not in a group), into `buffer`. Returns like
+        ///  `p2p_pc_get_stats` (size needed, NUL included, or a `P2P_ERR_*`); blocks up to 1 s.
+        ///
+        ///  # Safety
+        ///  `buffer` is NULL or points to `size` writable bytes.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_client_get_stats", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_client_get_stats(int client, byte* buffer, int size);
+
+        /// <summary>
+        ///  The asynchronous form of `p2p_client_get_stats`, for callers that must not block: returns a
+        ///  request id at once; `result_cb` gets status 0 and the JSON array (valid during the call only), or
+        ///  an error and `{"error":"…"}`.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_client_request_stats", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_client_request_stats(int client, p2p_client_request_stats_result_cb_delegate result_cb, void* user_data);
 
         /// <summary>
         ///  Routes the library's log lines at `level` (`P2P_LOG_*`) and more severe to `cb`, from any thread.

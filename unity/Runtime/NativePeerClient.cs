@@ -142,6 +142,21 @@ namespace WebRtcP2p
             });
         }
 
+        public override Task<List<PeerStats>> GetStatsAsync()
+        {
+            return PeerStats.ParseListAsync(Request(userData => NativeMethods.p2p_client_request_stats(handle, Trampolines.StatsResult, (void*)userData)));
+        }
+
+        /// <summary>
+        /// The same as GetStatsAsync, on the calling thread (p2p_client_get_stats: local work, bounded
+        /// by 1 s, microseconds in practice): for a game loop that reads the links every frame or second.
+        /// </summary>
+        public List<PeerStats> GetStats()
+        {
+            ThrowIfDisposed();
+            return PeerStats.ParseList(Utf8.ReadOut((b, n) => NativeMethods.p2p_client_get_stats(handle, (byte*)b, n), 4096));
+        }
+
         /// <summary>Leaves the group. Blocks up to 5 s while byes go out and connections close.</summary>
         public override void Stop()
         {

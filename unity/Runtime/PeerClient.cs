@@ -83,6 +83,13 @@ namespace WebRtcP2p
         /// <summary>Joins the group of <paramref name="hostId"/>; completes when started, throws on the P2P timeout.</summary>
         public abstract Task StartClientAsync(string hostId);
 
+        /// <summary>
+        /// The health of every link (state, selected candidate pair, RTT, traffic per data channel; see
+        /// PeerStats), sorted by peer id; empty when not in a group. Local work only, cheap enough to
+        /// call every second from a game loop.
+        /// </summary>
+        public abstract Task<List<PeerStats>> GetStatsAsync();
+
         /// <summary>Leaves the group: bye to every peer, every connection closed, signaling disconnected.</summary>
         public abstract void Stop();
 

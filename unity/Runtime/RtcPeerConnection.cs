@@ -61,6 +61,21 @@ namespace WebRtcP2p
             return Track(new RtcDataChannel(owner, dc, label));
         }
 
+        /// <summary>
+        /// The health of this link (see PeerStats) on the calling thread: p2p_pc_get_stats, local work
+        /// bounded by 1 s (microseconds in practice). Throws PeerClientException once the connection closed.
+        /// </summary>
+        public PeerStats GetStats()
+        {
+            return PeerStats.Parse(Utf8.ReadOut((b, n) => NativeMethods.p2p_pc_get_stats(handle, (byte*)b, n), 2048));
+        }
+
+        /// <summary>GetStats off the calling thread.</summary>
+        public System.Threading.Tasks.Task<PeerStats> GetStatsAsync()
+        {
+            return System.Threading.Tasks.Task.Run(() => GetStats());
+        }
+
         internal void HandleRemoteChannel(int dc)
         {
             string label;

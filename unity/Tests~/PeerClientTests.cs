@@ -26,6 +26,7 @@ namespace WebRtcP2p.Tests
             var tests = new List<KeyValuePair<string, Action>>
             {
                 Test("a host and two clients form a mesh and chat both ways, events once on the pumping thread", MeshOfThree),
+                Test("GetStatsAsync gives a typed PeerStats per link; a pc's GetStats; a closed pc throws", Stats),
                 Test("a duplicate host name throws HostNameAlreadyExistsException", DuplicateHostName),
                 Test("ListHostsAsync returns the host, and not after it stops", ListHosts),
                 Test("stop and dispose mid-session do not crash and free every handle", StopAndDisposeMidSession),
@@ -151,6 +152,57 @@ namespace WebRtcP2p.Tests
                 Assert.True(host.Events.Contains("user-disconnecting " + leaving), "host saw b leave");
                 a.Open[host.Client.ClientId].Send("still here");
                 Pump.Until(() => host.Received.Contains(a.Client.ClientId + " still here"), Long, "a message after b left", all);
+            }
+        }
+
+        private static void Stats()
+        {
+            using (var server = new SignalingServer())
+            using (var host = new TestPeer("host", server.Url))
+            using (var a = new TestPeer("a", server.Url))
+            {
+                var all = new[] { host, a };
+                var pcs = new Dictionary<string, RtcPeerConnection>();
+                host.Client.AddPcCreateHook((id, isOffer, pc) => { lock (pcs) pcs[id] = pc; });
+                Assert.Equal(0, Pump.Wait(host.Client.GetStatsAsync(), Long, all).Count, "no links before a group");
+                FormMesh(host, a);
+                var aId = a.Client.ClientId;
+                host.Open[aId].Send("counted");
+                Pump.Until(() => a.Received.Count == 1, Long, "the message", all);
+
+                // The link's state may trail its channel's open by a moment.
+                Pump.Until(() => host.Client.GetStats()[0].ConnectionState == "connected", Long, "the link to report connected", all);
+                var stats = Pump.Wait(host.Client.GetStatsAsync(), Long, all);
+                Assert.Equal(1, stats.Count, "one link");
+                var s = stats[0];
+                Assert.Equal(aId, s.PeerId, "the link's peer");
+                Assert.Equal("connected", s.ConnectionState, "connection state");
+                Assert.True(s.IceState == "connected" || s.IceState == "completed", "ICE state " + s.IceState);
+                Assert.Equal("host", s.LocalCandidate.Type, "local candidate type on loopback");
+                Assert.Equal("udp", s.LocalCandidate.Protocol, "protocol");
+                Assert.Equal("127.0.0.1", s.LocalCandidate.Address, "local address");
+                Assert.Equal("host", s.RemoteCandidate.Type, "remote candidate type");
+                Assert.True(s.BytesSent > 0 && s.BytesReceived > 0, "traffic on the pair");
+                var chat = s.DataChannels.Single(d => d.Label == "chat");
+                Assert.Equal("open", chat.State, "chat channel state");
+                Assert.True(chat.MessagesSent >= 1 && chat.BytesSent >= "counted".Length, "the message is counted");
+                Assert.Equal(0, s.Audio.Count, "no audio yet");
+                Pump.Until(() => host.Client.GetStats()[0].RttMs.HasValue, Long, "an RTT measurement", all);
+                Assert.True(host.Client.GetStats()[0].RttMs.Value >= 0, "RTT in ms");
+
+                var received = a.Client.GetStats().Single().DataChannels.Single(d => d.Label == "chat");
+                Assert.True(received.MessagesReceived >= 1, "the other side counts it received");
+
+                RtcPeerConnection toA;
+                lock (pcs) toA = pcs[aId];
+                var one = Pump.Wait(toA.GetStatsAsync(), Long, all);
+                Assert.Equal(aId, one.PeerId, "a pc's own stats");
+                Assert.Equal("connected", one.ConnectionState, "a pc's state");
+
+                a.Client.Stop();
+                Pump.Until(() => host.Count("user-disconnecting") == 1, Long, "a to leave", all);
+                Pump.Until(() => host.Client.GetStats().Count == 0, Long, "the link to drop out of the stats", all);
+                Assert.Throws<PeerClientException>(() => toA.GetStats(), "stats of a closed pc");
             }
         }
 

@@ -66,6 +66,7 @@ export class PeerAdapter {
       this.reply("ReceiveListHostsResponse", async () => ({ hosts: await this.getPeerClient().listHosts() })),
     );
     addAction(prefix("DoStartClientAsync"), (hostId) => this.reply("ReceiveStartClientResponse", () => this.getPeerClient().startClient(hostId), ErrorCode.StartFailed));
+    addAction(prefix("DoGetStatsAsync"), () => this.reply("ReceiveGetStatsResponse", async () => ({ stats: await this.getPeerClient().getStats() }), ErrorCode.InvalidState));
     addAction(prefix("DoStop"), () => this.peerClient?.stop());
     addFunction(prefix("IsRunning"), () => String(this.peerClient?.isRunning ?? false));
     addFunction(prefix("GetRole"), () => this.peerClient?.role ?? "None");

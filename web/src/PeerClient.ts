@@ -14,6 +14,7 @@ import {
   offererTrickles,
   parseMessage,
 } from "./protocol.js";
+import { type PeerStats, collectStats } from "./stats.js";
 
 export type PeerRole = "None" | "Host" | "Client";
 
@@ -117,6 +118,11 @@ export class PeerClient {
 
   get isRunning(): boolean {
     return this.role !== "None";
+  }
+
+  /** A summary of every link, sorted by peer id: the native client's shape (see stats.ts). */
+  getStats(): Promise<PeerStats[]> {
+    return collectStats([...this.peers].map(([id, peer]) => [id, peer.pc] as [string, RTCPeerConnection]));
   }
 
   on<K extends PeerEventName>(event: K, handler: (arg: string) => void): () => void {

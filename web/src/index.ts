@@ -5,3 +5,5 @@ export { PeerAdapter } from "./PeerAdapter.js";
 export type { PeerClientProvider } from "./PeerAdapter.js";
 export { addAction, addFunction, callback, bridge } from "./bridge.js";
 export * from "./codes.g.js";
+export { peerStats, collectStats, summarize } from "./stats.js";
+export type { PeerStats, CandidateInfo, DataChannelStats, AudioTrackStats, StatsSource } from "./stats.js";

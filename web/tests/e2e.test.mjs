@@ -5,7 +5,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, join as joinPath } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const { P2P_SIGNALING_BIN, P2P_NATIVE_CHAT_BIN } = process.env;
@@ -144,6 +146,121 @@ test("a vanilla (Extreal-like) native peer joins a page's group", async () => {
   await page.close();
 });
 
+// ---------------------------------------------------------------- the live graph
+
+/** Where CI picks up the demo's screenshot (git-ignored; README shows a copy from docs/). */
+const ARTIFACTS = joinPath(dirname(fileURLToPath(import.meta.url)), "../../.test-artifacts");
+
+/** What the page's SVG shows: nodes and edges with their data-* attributes and label texts. */
+const drawing = (page) =>
+  page.evaluate(() => {
+    const svg = document.getElementById("mesh");
+    return {
+      nodes: [...svg.querySelectorAll("g.node")].map((n) => ({ id: n.dataset.peer, agent: n.dataset.agent, self: n.dataset.self === "true", host: n.dataset.host === "true" })),
+      edges: [...svg.querySelectorAll("g.edge")].map((e) => ({ a: e.dataset.a, b: e.dataset.b, state: e.dataset.state, phase: e.dataset.phase ?? null })),
+      labels: [...svg.querySelectorAll("g.edge-label text")].map((t) => t.textContent),
+      phases: [...document.querySelectorAll("#phases li")].map((li) => li.className),
+    };
+  });
+
+/**
+ * Waits until the page draws `n` members fully linked: n(n-1)/2 connected edges, each labelled with an
+ * RTT, and every member known by kind (each has published its first report on "mesh").
+ */
+const fullMesh = (page, n) =>
+  page.waitForFunction(
+    (n) => {
+      const svg = document.getElementById("mesh");
+      const edges = [...svg.querySelectorAll("g.edge")];
+      const labels = [...svg.querySelectorAll("g.edge-label text")].map((t) => t.textContent);
+      return (
+        svg.querySelectorAll("g.node").length === n &&
+        [...svg.querySelectorAll("g.node")].every((g) => g.dataset.agent !== "unknown") &&
+        edges.length === (n * (n - 1)) / 2 &&
+        edges.every((e) => e.dataset.state === "connected" && !e.dataset.phase) &&
+        labels.every((l) => /^\d+(\.\d)? ms · /.test(l))
+      );
+    },
+    n,
+    { timeout: 45000, polling: 250 },
+  );
+
+test("the demo draws a group of three pages and a native peer live, and the stats agree", async () => {
+  const name = `graph-${Date.now()}`;
+  const [a, b, c] = [await openPage(), await openPage(), await openPage()];
+  await a.setViewportSize({ width: 1200, height: 820 });
+  await a.fill("#name", name);
+  await a.click("#host");
+  await logHas(a, "event started");
+  await join(b, name);
+  const native = await startProcess(P2P_NATIVE_CHAT_BIN, ["--url", signalingUrl, "--join", name, "--loopback"], /^ready /);
+  const nativeId = native.line.slice("ready ".length);
+  // Record every state of c's join progress row while it joins.
+  await c.evaluate(() => {
+    window.__phases = [];
+    const row = () => [...document.querySelectorAll("#phases li")].map((li) => li.className).join(",");
+    new MutationObserver(() => {
+      if (window.__phases.at(-1) !== row()) window.__phases.push(row());
+    }).observe(document.getElementById("phases"), { subtree: true, attributes: true });
+  });
+  await join(c, name);
+  const ids = await Promise.all([a, b, c].map(myId));
+  for (const p of [a, b, c]) await fullMesh(p, 4);
+
+  const seen = await drawing(a);
+  assert.deepEqual(seen.nodes.map((n) => n.id).sort(), [...ids, nativeId].sort(), "one node per member");
+  assert.deepEqual(seen.nodes.filter((n) => n.self).map((n) => n.id), [ids[0]], "self highlighted");
+  assert.deepEqual(seen.nodes.filter((n) => n.host).map((n) => n.id), [ids[0]], "the host marked");
+  assert.equal(seen.nodes.find((n) => n.id === nativeId).agent, "native", "the native peer is drawn as one");
+  const pairs = seen.edges.map((e) => [e.a, e.b].sort().join(" ")).sort();
+  assert.equal(new Set(pairs).size, 6, "one edge per link");
+  for (const l of seen.labels) assert.match(l, /^\d+(\.\d)? ms · host$/, "labelled with RTT and candidate type (host on loopback)");
+  assert.deepEqual(seen.phases, ["done", "done", "done", "done"], "the join progress is complete");
+  // c's row went through the phases in order (on loopback some may pass between two renders). It
+  // shows the least advanced link, so it starts over when the next member's offer arrives.
+  const progress = (await c.evaluate(() => window.__phases)).map((r) => {
+    const cls = r.split(",");
+    return cls.includes("current") ? cls.indexOf("current") : cls.every((x) => x === "done") ? 4 : -1;
+  }).filter((p) => p >= 0); // -1: idle, before the join
+  assert.equal(progress[0], 0, `the join starts at signaling: ${progress}`);
+  assert.equal(progress.at(-1), 4, `the join ends with every phase done: ${progress}`);
+  assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1] || p === 0), `phases advance in order: ${progress}`);
+  assert.ok(new Set(progress).size >= 3, `progress is shown on the way: ${progress}`);
+
+  // The page's stats (getStats summary) and the native peer's (/stats json) describe the same links.
+  const stats = await a.evaluate(() => window.peerClient.getStats());
+  assert.deepEqual(stats.map((s) => s.peerId), [ids[1], ids[2], nativeId].sort());
+  for (const s of stats) {
+    assert.equal(s.connectionState, "connected");
+    assert.equal(s.selectedPair.local.type, "host");
+    assert.equal(typeof s.rttMs, "number");
+    assert.ok(s.dataChannels.some((d) => d.label === "chat" && d.state === "open"));
+    assert.deepEqual(s.audio, []);
+  }
+  native.child.stdin.write("/stats json\n");
+  const json = JSON.parse((await native.waitLine(/^stats-json /)).slice("stats-json ".length));
+  assert.deepEqual(json.map((s) => s.peerId), [...ids].sort(), "the native peer lists its three links");
+  for (const s of json) {
+    assert.equal(s.connectionState, "connected");
+    assert.ok(["connected", "completed"].includes(s.iceState), s.iceState);
+    assert.equal(s.selectedPair.local.type, "host");
+    assert.equal(s.selectedPair.local.protocol, "udp");
+    assert.deepEqual(s.dataChannels.map((d) => d.label).sort(), ["chat", "mesh"]);
+  }
+
+  // Chat stays: messages flow beside the graph, and the links table counts them.
+  await send(b, "hello from a page");
+  native.child.stdin.write("hello from rust\n");
+  await logHas(a, `recv ${nativeId} hello from rust`);
+  await logHas(a, `recv ${ids[1]} hello from a page`);
+  await a.waitForFunction((id) => document.querySelector(`#links tr[data-peer="${id}"]`)?.textContent.includes("0 / 1"), nativeId, { timeout: 10000 });
+
+  await mkdir(ARTIFACTS, { recursive: true });
+  await a.screenshot({ path: joinPath(ARTIFACTS, "demo-mesh.png"), clip: { x: 0, y: 0, width: 1110, height: 660 } });
+  native.child.stdin.end();
+  for (const p of [a, b, c]) await p.close();
+});
+
 // ---------------------------------------------------------------- the Unity WebGL bridge
 
 /**
@@ -210,6 +327,12 @@ test("the adapter's bridge actions work the way Unity's jslib calls them", async
   assert.equal(await client.evaluate(() => window.__unity.func("GetRole")), "Client");
   assert.equal(await client.evaluate(() => window.__unity.func("GetHostId")), hostId);
   assert.equal(await client.evaluate(() => window.__unity.func("IsRunning")), "true");
+  // WebGLPeerClient.GetStatsAsync: the summary of the link to the host, as the native client gives it.
+  await client.evaluate(() => window.__unity.action("DoGetStatsAsync"));
+  const stats = JSON.parse(await unityCallback(client, "ReceiveGetStatsResponse"));
+  assert.equal(stats.status, 0);
+  assert.deepEqual(stats.stats.map((s) => s.peerId), [hostId]);
+  assert.equal(stats.stats[0].connectionState, "connected");
   await client.evaluate(() => window.__unity.action("DoStop"));
   assert.equal(await unityCallback(host, "HandleOnUserDisconnecting"), await client.evaluate(() => window.__unity.calls.find((c) => c[0] === "WebGLPeerClient#HandleOnStarted")[1]));
   assert.equal(await client.evaluate(() => window.__unity.func("IsRunning")), "false");

@@ -19,6 +19,7 @@ namespace WebRtcP2p.Internal
         public static readonly NativeMethods.p2p_client_start_host_result_cb_delegate StartHostResult = OnStartHostResult;
         public static readonly NativeMethods.p2p_client_list_hosts_result_cb_delegate ListHostsResult = OnListHostsResult;
         public static readonly NativeMethods.p2p_client_start_client_result_cb_delegate StartClientResult = OnStartClientResult;
+        public static readonly NativeMethods.p2p_client_request_stats_result_cb_delegate StatsResult = OnStatsResult;
         public static readonly NativeMethods.p2p_pc_set_data_channel_callback_cb_delegate RemoteChannel = OnRemoteChannel;
         public static readonly NativeMethods.p2p_dc_set_callbacks_on_open_delegate ChannelOpen = OnChannelOpen;
         public static readonly NativeMethods.p2p_dc_set_callbacks_on_close_delegate ChannelClose = OnChannelClose;
@@ -56,6 +57,12 @@ namespace WebRtcP2p.Internal
 
         [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_start_client_result_cb_delegate))]
         private static void OnStartClientResult(void* userData, int request, int status, byte* json)
+        {
+            Complete(userData, status, json);
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_client_request_stats_result_cb_delegate))]
+        private static void OnStatsResult(void* userData, int request, int status, byte* json)
         {
             Complete(userData, status, json);
         }

@@ -44,8 +44,17 @@ namespace WebRtcP2p.Internal
         /// </summary>
         public static string ReadOut(Func<IntPtr, int, int> read)
         {
-            var buffer = new byte[256];
-            for (var attempt = 0; attempt < 2; attempt++)
+            return ReadOut(read, 256);
+        }
+
+        /// <summary>
+        /// ReadOut starting with <paramref name="initial"/> bytes. Values that move between calls (stats)
+        /// get a retry with a quarter more than the size asked for.
+        /// </summary>
+        public static string ReadOut(Func<IntPtr, int, int> read, int initial)
+        {
+            var buffer = new byte[initial];
+            for (var attempt = 0; attempt < 3; attempt++)
             {
                 int needed;
                 fixed (byte* b = buffer)
@@ -60,7 +69,7 @@ namespace WebRtcP2p.Internal
                 {
                     return Encoding.UTF8.GetString(buffer, 0, Math.Max(0, needed - 1));
                 }
-                buffer = new byte[needed];
+                buffer = new byte[attempt == 0 ? needed : needed + needed / 4];
             }
             throw new PeerClientException(ErrorCodes.InvalidState, "the value kept growing while it was read");
         }

@@ -60,6 +60,22 @@ namespace WebRtcP2p
             return Request("DoStartHostAsync", "ReceiveStartHostResponse", name);
         }
 
+        public override async Task<List<PeerStats>> GetStatsAsync()
+        {
+            var json = await Request("DoGetStatsAsync", "ReceiveGetStatsResponse", "");
+            var reply = JsonReader.Parse(json) as Dictionary<string, object>;
+            object list;
+            var all = new List<PeerStats>();
+            if (reply != null && reply.TryGetValue("stats", out list) && list is List<object>)
+            {
+                foreach (var item in (List<object>)list)
+                {
+                    all.Add(PeerStats.FromParsed(item));
+                }
+            }
+            return all;
+        }
+
         public override async Task<List<Host>> ListHostsAsync()
         {
             var json = await Request("DoListHostsAsync", "ReceiveListHostsResponse", "");
