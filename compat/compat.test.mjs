@@ -21,16 +21,15 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
+import { launchChromium, mediaContext } from "../web/tests/chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
 // The web package's dependencies (playwright-core, socket.io-client, esbuild) serve this suite too.
 const requireWeb = createRequire(join(root, "web", "package.json"));
-const { chromium } = requireWeb("playwright-core");
 const { io } = requireWeb("socket.io-client");
 
 const { P2P_SIGNALING_BIN, P2P_NATIVE_CHAT_BIN } = process.env;
-const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 /** A formation taking longer than this waited on something (vanilla ICE timeout 5 s, ack timeout 10 s). */
 const FORMATION_BOUND_MS = Number(process.env.COMPAT_FORMATION_BOUND_MS ?? 3500);
 const TIMING_REPS = Number(process.env.COMPAT_TIMING_REPS ?? 5);
@@ -288,19 +287,8 @@ before(async () => {
   pageUrl = `http://127.0.0.1:${pageServer.address().port}/`;
 
   [servers.ours, servers.extreal] = await Promise.all([startServer("ours"), startServer("extreal")]);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run",
-      // Loopback-only ICE with real addresses (a native peer cannot resolve mDNS names); media
-      // permission so Chromium offers host candidates at all.
-      "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
-      "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-    ],
-  });
-  context = await browser.newContext();
-  await context.grantPermissions(["camera", "microphone"], { origin: pageUrl.replace(/\/$/, "") });
+  browser = await launchChromium();
+  context = await mediaContext(browser, pageUrl);
   await context.exposeFunction("compatLine", (handle, line) => lineSinks.get(handle)?.push(line));
   for (let i = 0; i < 3; i++) idlePages.push(await newPage());
 });

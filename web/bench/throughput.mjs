@@ -3,7 +3,7 @@
 //   npm run build && node bench/throughput.mjs   (env P2P_SIGNALING_BIN, CHROMIUM_BIN)
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { launchChromium, mediaContext } from "../tests/chromium.mjs";
 
 const root = new URL("../..", import.meta.url).pathname;
 const signalingBin = process.env.P2P_SIGNALING_BIN ?? `${root}target/release/p2p-signaling`;
@@ -18,13 +18,8 @@ const firstLine = (cmd, args, re) =>
 
 const signalingUrl = await firstLine(signalingBin, ["--bind", "127.0.0.1:0"], /listening on/);
 const demoUrl = await firstLine("node", ["scripts/serve.mjs", "--port", "0", "--signaling", signalingUrl], /demo listening on/);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_BIN ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
-});
-const context = await browser.newContext();
-await context.grantPermissions(["camera", "microphone"], { origin: demoUrl.replace(/\/$/, "") });
+const browser = await launchChromium();
+const context = await mediaContext(browser, demoUrl);
 
 async function page() {
   const p = await context.newPage();

@@ -8,10 +8,9 @@ import { createInterface } from "node:readline";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join as joinPath } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium, mediaContext } from "./chromium.mjs";
 
 const { P2P_SIGNALING_BIN, P2P_NATIVE_CHAT_BIN } = process.env;
-const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 const children = [];
 let browser, context, signalingUrl, demoUrl;
 
@@ -42,19 +41,8 @@ before(async () => {
   signalingUrl = server.line.match(/(http:\/\/\S+)/)[1];
   const demo = await startProcess("node", ["scripts/serve.mjs", "--port", "0", "--signaling", signalingUrl], /demo listening on/);
   demoUrl = demo.line.match(/(http:\/\/\S+)/)[1];
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run",
-      // Loopback-only ICE: allow loopback candidates, show real addresses (a native peer cannot resolve
-      // mDNS names), and grant media so Chromium offers host candidates at all.
-      "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
-      "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-    ],
-  });
-  context = await browser.newContext();
-  await context.grantPermissions(["camera", "microphone"], { origin: demoUrl.replace(/\/$/, "") });
+  browser = await launchChromium();
+  context = await mediaContext(browser, demoUrl);
 });
 
 after(async () => {
