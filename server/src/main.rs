@@ -10,6 +10,7 @@ mod metrics;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Method};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use config::Config;
 use handlers::AppState;
@@ -105,6 +106,14 @@ async fn main() {
         let _ = writeln!(out, "p2p-signaling listening on http://{addr}");
         let _ = out.flush();
     }
+    // TCP_NODELAY on every accepted socket: signaling relays small frames back to back (a join
+    // and the offer that follows it); with Nagle on, each waited ~40 ms for the client's delayed
+    // ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let serve = axum::serve(listener, app).with_graceful_shutdown({
         let io = io.clone();
         async move {
