@@ -22,5 +22,5 @@ pub use config::{IceServer, PeerConfig, SocketOptions};
 pub use error::{P2pError, Result};
 pub use events::{Event, Events};
 pub use protocol::Host;
-pub use rtc::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState, PeerConnection};
+pub use rtc::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState, PeerConnection, Timeline};
 pub mod ffi;

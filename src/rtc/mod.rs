@@ -7,7 +7,7 @@ mod peer_connection;
 mod runtime;
 
 pub use data_channel::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState};
-pub use peer_connection::{build, IceState, PcEvent, PeerConnection};
+pub use peer_connection::{build, IceState, PcEvent, PeerConnection, Timeline};
 
 #[cfg(test)]
 mod tests;

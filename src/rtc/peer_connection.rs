@@ -12,7 +12,7 @@ use webrtc::data_channel::DataChannel as RtcDataChannel;
 use webrtc::peer_connection::{
     PeerConnection as RtcPeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceCandidateInit, RTCIceConnectionState, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionIceEvent,
-    RTCSessionDescription,
+    RTCPeerConnectionState, RTCSessionDescription,
 };
 
 /// ICE connection state, as the mesh needs it.
@@ -35,6 +35,19 @@ pub enum PcEvent {
     IceState(IceState),
 }
 
+/// When a connection reached each stage of its setup, as webrtc-rs reports them (for benchmarks
+/// and diagnostics; `None` until reached).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeline {
+    pub created: std::time::Instant,
+    /// ICE connection state became connected (a pair was selected).
+    pub ice_connected: Option<std::time::Instant>,
+    /// Connection state became connected: ICE and the DTLS handshake are done.
+    pub dtls_connected: Option<std::time::Instant>,
+    /// The first channel the remote side opened was announced (its DCEP OPEN arrived, so SCTP is up).
+    pub remote_channel: Option<std::time::Instant>,
+}
+
 type RemoteChannelCallback = Arc<dyn Fn(Arc<DataChannel>) + Send + Sync>;
 
 /// Remote-created channels wait here until the app registers a callback, so none is lost between
@@ -49,6 +62,7 @@ struct RemoteChannels {
 pub struct PeerConnection {
     inner: Arc<dyn RtcPeerConnection>,
     remote: Arc<Mutex<RemoteChannels>>,
+    timeline: Arc<Mutex<Timeline>>,
 }
 
 fn rtc_err(e: impl std::fmt::Display) -> P2pError {
@@ -58,6 +72,7 @@ fn rtc_err(e: impl std::fmt::Display) -> P2pError {
 struct Handler {
     events: mpsc::UnboundedSender<PcEvent>,
     remote: Arc<Mutex<RemoteChannels>>,
+    timeline: Arc<Mutex<Timeline>>,
 }
 
 #[async_trait::async_trait]
@@ -85,10 +100,20 @@ impl PeerConnectionEventHandler for Handler {
             RTCIceConnectionState::Closed => IceState::Closed,
             _ => IceState::New,
         };
+        if state == IceState::Connected {
+            self.timeline.lock().ice_connected.get_or_insert_with(std::time::Instant::now);
+        }
         let _ = self.events.send(PcEvent::IceState(state));
     }
 
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        if state == RTCPeerConnectionState::Connected {
+            self.timeline.lock().dtls_connected.get_or_insert_with(std::time::Instant::now);
+        }
+    }
+
     async fn on_data_channel(&self, dc: Arc<dyn RtcDataChannel>) {
+        self.timeline.lock().remote_channel.get_or_insert_with(std::time::Instant::now);
         let dc = Arc::new(DataChannel::wrap(dc).await);
         let callback = {
             let mut remote = self.remote.lock();
@@ -116,7 +141,8 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
         .map(|s| RTCIceServer { urls: s.urls.clone(), username: s.username.clone(), credential: s.credential.clone() })
         .collect();
     let remote = Arc::new(Mutex::new(RemoteChannels::default()));
-    let handler = Arc::new(Handler { events, remote: remote.clone() });
+    let timeline = Arc::new(Mutex::new(Timeline { created: std::time::Instant::now(), ice_connected: None, dtls_connected: None, remote_channel: None }));
+    let handler = Arc::new(Handler { events, remote: remote.clone(), timeline: timeline.clone() });
     let pc = PeerConnectionBuilder::new()
         .with_runtime(RUNTIME.clone())
         .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
@@ -125,7 +151,7 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
         .build()
         .await
         .map_err(rtc_err)?;
-    Ok(PeerConnection { inner: Arc::new(pc), remote })
+    Ok(PeerConnection { inner: Arc::new(pc), remote, timeline })
 }
 
 impl PeerConnection {
@@ -150,6 +176,11 @@ impl PeerConnection {
         for dc in pending {
             callback(dc);
         }
+    }
+
+    /// When this connection reached each setup stage so far.
+    pub fn timeline(&self) -> Timeline {
+        *self.timeline.lock()
     }
 
     /// The underlying webrtc-rs connection, for what this seam does not cover (media tracks, stats).
