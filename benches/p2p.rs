@@ -226,10 +226,10 @@ async fn join_once(url: &str, n: usize, trickle: bool, round: usize) -> JoinPhas
         let want = members.len();
         let mut connected = 0;
         while connected < want {
-            if let Ok(Some(Event::UserConnected(_))) = tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
-                connected += 1;
-            } else {
-                panic!("member did not join");
+            match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
+                Ok(Some(Event::UserConnected(_))) => connected += 1,
+                Ok(Some(_)) => {}
+                _ => panic!("member did not join"),
             }
         }
         members.push(c);
