@@ -2,7 +2,8 @@
 //! compare the rows of one run).
 //!
 //!   cargo bench --bench p2p                 # everything
-//!   cargo bench --bench p2p -- mesh         # mesh formation only (also: datachannel, footprint, stats)
+//!   cargo bench --bench p2p -- join         # join phases, trickle and vanilla, N = 2, 4, 8
+//!   cargo bench --bench p2p -- mesh         # mesh formation only (also: datachannel, rtt, footprint, stats)
 //!
 //! Env: P2P_BENCH_REPEATS (mesh repeats, default 5), P2P_SIGNALING_BIN (default: target/release).
 
@@ -188,6 +189,140 @@ fn start_coturn() -> Option<(Child, u16)> {
         .ok()?;
     std::thread::sleep(Duration::from_millis(500));
     Some((child, port))
+}
+
+// ---------------------------------------------------------------- join phases
+
+/// What the last joiner of a group saw, in ms from its `start_client` call: for each stage, when
+/// the last of its N-1 connections reached it. `signaling` is separate: connecting to the server
+/// (plus a `list hosts`, as an app does before joining), before `start_client`.
+struct JoinPhases {
+    signaling: f64,
+    pc_created: f64,
+    ice: f64,
+    dtls: f64,
+    sctp: f64,
+    open: f64,
+    started: f64,
+}
+
+/// Members made before the measured joiner: hosts offer one reliable channel, answerers accept it.
+fn member(url: &str, trickle: bool) -> PeerClient {
+    let mut c = common::config(url);
+    c.trickle_ice = trickle;
+    c.p2p_timeout_ms = 60_000;
+    with_channel(PeerClient::new(c).unwrap())
+}
+
+async fn join_once(url: &str, n: usize, trickle: bool, round: usize) -> JoinPhases {
+    let host = member(url, trickle);
+    host.start_host(&format!("join {trickle} {n} {round} {:?}", Instant::now())).await.unwrap();
+    let host_id = host.client_id().unwrap();
+    let mut members = vec![host];
+    for _ in 2..n {
+        let c = member(url, trickle);
+        let mut events = c.subscribe();
+        c.start_client(&host_id).await.unwrap();
+        let want = members.len();
+        let mut connected = 0;
+        while connected < want {
+            match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
+                Ok(Some(Event::UserConnected(_))) => connected += 1,
+                Ok(Some(_)) => {}
+                _ => panic!("member did not join"),
+            }
+        }
+        members.push(c);
+    }
+
+    // The measured joiner: it answers every member's offer; keep each connection (for its
+    // timeline) and when its channel opened.
+    let pcs: Arc<Mutex<Vec<Arc<webrtc_p2p::PeerConnection>>>> = Arc::default();
+    let (open_tx, mut open_rx) = mpsc::unbounded_channel::<Instant>();
+    let mut cfg = common::config(url);
+    cfg.trickle_ice = trickle;
+    cfg.p2p_timeout_ms = 60_000;
+    let joiner = PeerClient::new(cfg).unwrap();
+    {
+        let pcs = pcs.clone();
+        joiner.add_pc_create_hook(move |_, _, pc| {
+            let pcs = pcs.clone();
+            let open_tx = open_tx.clone();
+            async move {
+                pc.on_data_channel(move |dc| {
+                    let open_tx = open_tx.clone();
+                    tokio::spawn(async move {
+                        while let Some(e) = dc.next_event().await {
+                            if e == DataChannelEvent::Open {
+                                let _ = open_tx.send(Instant::now());
+                                break;
+                            }
+                        }
+                    });
+                });
+                pcs.lock().push(pc);
+            }
+        });
+    }
+    let t_connect = Instant::now();
+    joiner.list_hosts().await.unwrap();
+    let t0 = Instant::now();
+    joiner.start_client(&host_id).await.unwrap();
+    let started = t0.elapsed();
+    let mut last_open = t0;
+    for _ in 1..n {
+        let t = tokio::time::timeout(Duration::from_secs(30), open_rx.recv()).await.expect("channel open").unwrap();
+        last_open = last_open.max(t);
+    }
+    let since = |t: Option<Instant>| t.map(|t| ms(t.saturating_duration_since(t0))).unwrap_or(f64::NAN);
+    let timelines: Vec<webrtc_p2p::Timeline> = pcs.lock().iter().map(|pc| pc.timeline()).collect();
+    let last = |f: &dyn Fn(&webrtc_p2p::Timeline) -> Option<Instant>| timelines.iter().map(|t| since(f(t))).fold(0.0, f64::max);
+    let phases = JoinPhases {
+        signaling: ms(t0 - t_connect),
+        pc_created: last(&|t| Some(t.created)),
+        ice: last(&|t| t.ice_connected),
+        dtls: last(&|t| t.dtls_connected),
+        sctp: last(&|t| t.remote_channel),
+        open: ms(last_open - t0),
+        started: ms(started),
+    };
+    joiner.stop().await;
+    for m in &members {
+        m.stop().await;
+    }
+    phases
+}
+
+async fn bench_join(url: &str) {
+    let repeats: usize = std::env::var("P2P_BENCH_REPEATS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    println!("\n## Join phases (last joiner of a group of N; {repeats} rounds; ms from start_client, p50 / p95)\n");
+    println!("Each stage is when the last of the joiner's N-1 connections reached it. signaling = connect + list hosts, before start_client.\n");
+    println!("| mode | N | signaling | offer in (pc created) | ICE connected | DTLS done | SCTP up (DCEP open in) | channel open | Started |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for trickle in [true, false] {
+        for n in [2usize, 4, 8] {
+            let mut rows: Vec<JoinPhases> = Vec::new();
+            for round in 0..repeats {
+                rows.push(join_once(url, n, trickle, round).await);
+            }
+            let stat = |f: &dyn Fn(&JoinPhases) -> f64| {
+                let mut v: Vec<f64> = rows.iter().map(f).collect();
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                format!("{:.1} / {:.1}", percentile(&v, 0.5), percentile(&v, 0.95))
+            };
+            println!(
+                "| {} | {n} | {} | {} | {} | {} | {} | **{}** | {} |",
+                if trickle { "trickle" } else { "vanilla" },
+                stat(&|p| p.signaling),
+                stat(&|p| p.pc_created),
+                stat(&|p| p.ice),
+                stat(&|p| p.dtls),
+                stat(&|p| p.sctp),
+                stat(&|p| p.open),
+                stat(&|p| p.started)
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------- data channel throughput
@@ -394,16 +529,112 @@ async fn bench_datachannel(url: &str) {
     println!("| path | channel | message | MiB/s | messages/s | delivered |");
     println!("|---|---|---|---|---|---|");
     for reliable in [true, false] {
-        for size in [1024usize, 4096, 16 * 1024, 64 * 1024] {
-            let total = if reliable { 32 << 20 } else { 16 << 20 };
+        let sizes: &[usize] = if reliable { &[64, 256, 1024, 4096, 16 * 1024, 64 * 1024] } else { &[64, 1024, 16 * 1024, 64 * 1024] };
+        for &size in sizes {
+            // 32 MiB (16 unreliable), at most 200k messages.
+            let total = (if reliable { 32 << 20 } else { 16 << 20 }).min(size * 200_000);
             let kind = if reliable { "reliable" } else { "unreliable (unordered, 0 rtx)" };
+            let label = if size >= 1024 { format!("{} KiB", size / 1024) } else { format!("{size} B") };
             let r = rust_throughput(url, size, reliable, total).await;
-            println!("| Rust API | {kind} | {} KiB | {:.1} | {:.0} | {:.1}% |", size / 1024, r.mib_s, r.msgs_s, r.delivered * 100.0);
+            println!("| Rust API | {kind} | {label} | {:.1} | {:.0} | {:.1}% |", r.mib_s, r.msgs_s, r.delivered * 100.0);
             let url2 = url.to_string();
             let c = tokio::task::spawn_blocking(move || c_throughput(&url2, size, reliable, total)).await.unwrap();
-            println!("| C ABI | {kind} | {} KiB | {:.1} | {:.0} | {:.1}% |", size / 1024, c.mib_s, c.msgs_s, c.delivered * 100.0);
+            println!("| C ABI | {kind} | {label} | {:.1} | {:.0} | {:.1}% |", c.mib_s, c.msgs_s, c.delivered * 100.0);
         }
     }
+    let url2 = url.to_string();
+    tokio::task::spawn_blocking(move || c_rtt(&url2)).await.unwrap();
+}
+
+// ---------------------------------------------------------------- round trip through the C ABI
+
+static RTT_REPLY: Mutex<Option<std::sync::mpsc::Sender<Instant>>> = Mutex::new(None);
+
+/// The client's end: echo every message back from inside the message callback (a re-entrant
+/// `p2p_dc_send`, as the header allows).
+unsafe extern "C" fn rtt_on_echo(_: *mut c_void, dc: i32, data: *const u8, len: i32, is_text: bool) {
+    unsafe { p2p_dc_send(dc, data, len, is_text) };
+}
+/// The host's end: the echo is back.
+unsafe extern "C" fn rtt_on_reply(_: *mut c_void, _: i32, _: *const u8, _: i32, _: bool) {
+    let now = Instant::now();
+    if let Some(tx) = RTT_REPLY.lock().as_ref() {
+        let _ = tx.send(now);
+    }
+}
+unsafe extern "C" fn rtt_on_remote(_: *mut c_void, dc: i32) {
+    p2p_dc_set_callbacks(dc, Some(c_on_open), None, Some(rtt_on_echo), std::ptr::null_mut());
+    *C_RECEIVER.lock() = Some(dc);
+}
+unsafe extern "C" fn rtt_on_pc(_: *mut c_void, _: i32, _: *const c_char, is_offer: bool, pc: i32) {
+    if is_offer {
+        let init = p2p_data_channel_init {
+            unordered: false,
+            unreliable: false,
+            max_packet_life_time_ms: 0,
+            max_retransmits: 0,
+            negotiated: false,
+            stream_id: 0,
+            protocol: std::ptr::null(),
+        };
+        let dc = unsafe { p2p_pc_create_data_channel(pc, c"rtt".as_ptr(), &init) };
+        p2p_dc_set_callbacks(dc, Some(c_on_open), None, Some(rtt_on_reply), std::ptr::null_mut());
+        *C_SENDER.lock() = Some(dc);
+    } else {
+        p2p_pc_set_data_channel_callback(pc, Some(rtt_on_remote), std::ptr::null_mut());
+    }
+}
+
+/// Ping-pong through the C ABI: the caller sends, the other client echoes from its callback, and
+/// the caller blocks (no spinning) until the echo's callback fires.
+fn c_rtt(url: &str) {
+    for a in [&C_OPEN, &C_RESULT] {
+        a.store(0, Ordering::SeqCst);
+    }
+    *C_SENDER.lock() = None;
+    *C_RECEIVER.lock() = None;
+    let json = CString::new(format!(r#"{{"signalingUrl":"{url}","bindAddresses":["127.0.0.1:0"]}}"#)).unwrap();
+    let host = unsafe { p2p_client_create(json.as_ptr()) };
+    let client = unsafe { p2p_client_create(json.as_ptr()) };
+    for c in [host, client] {
+        p2p_client_add_pc_create_hook(c, Some(rtt_on_pc), std::ptr::null_mut());
+    }
+    let name = CString::new(format!("rtt {:?}", Instant::now())).unwrap();
+    unsafe { p2p_client_start_host(host, name.as_ptr(), Some(c_on_result), std::ptr::null_mut()) };
+    c_wait(|| C_RESULT.load(Ordering::SeqCst) == 1);
+    C_RESULT.store(0, Ordering::SeqCst);
+    let mut id = [0 as c_char; 128];
+    unsafe { p2p_client_get_id(host, id.as_mut_ptr(), 128) };
+    unsafe { p2p_client_start_client(client, id.as_ptr(), Some(c_on_result), std::ptr::null_mut()) };
+    c_wait(|| C_RESULT.load(Ordering::SeqCst) == 1);
+    c_wait(|| C_OPEN.load(Ordering::SeqCst) >= 2 && C_SENDER.lock().is_some());
+    let dc = C_SENDER.lock().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    *RTT_REPLY.lock() = Some(tx);
+    println!("\n## Round trip through the C ABI (64 B, reliable, echo from the message callback)\n");
+    println!("| messages | p50 (µs) | p90 (µs) | p99 (µs) | max (µs) |\n|---|---|---|---|---|");
+    let payload = [0x5au8; 64];
+    let mut rtts = Vec::new();
+    for i in 0..2200 {
+        let t = Instant::now();
+        assert_eq!(unsafe { p2p_dc_send(dc, payload.as_ptr(), 64, false) }, P2P_OK);
+        let back = rx.recv_timeout(Duration::from_secs(5)).expect("echo");
+        if i >= 200 {
+            rtts.push(back.duration_since(t).as_secs_f64() * 1e6);
+        }
+    }
+    rtts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "| {} | {:.0} | {:.0} | {:.0} | {:.0} |",
+        rtts.len(),
+        percentile(&rtts, 0.5),
+        percentile(&rtts, 0.9),
+        percentile(&rtts, 0.99),
+        rtts.last().copied().unwrap_or(f64::NAN)
+    );
+    *RTT_REPLY.lock() = None;
+    p2p_client_destroy(client);
+    p2p_client_destroy(host);
 }
 
 // ---------------------------------------------------------------- footprint
@@ -624,6 +855,9 @@ fn main() {
         if want("footprint") {
             bench_footprint(&server.url).await;
         }
+        if want("join") {
+            bench_join(&server.url).await;
+        }
         if want("mesh") {
             bench_mesh(&server.url).await;
         }
@@ -632,6 +866,10 @@ fn main() {
         }
         if want("stats") {
             bench_stats(&server.url).await;
+        }
+        if want("rtt") && !want("datachannel") {
+            let url = server.url.clone();
+            tokio::task::spawn_blocking(move || c_rtt(&url)).await.unwrap();
         }
     });
 }

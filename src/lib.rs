@@ -22,5 +22,5 @@ pub use config::{IceServer, PeerConfig, SocketOptions};
 pub use error::{P2pError, Result};
 pub use events::{Event, Events};
 pub use protocol::Host;
-pub use rtc::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState, PeerConnection, PeerStats};
+pub use rtc::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState, PeerConnection, PeerStats, Timeline};
 pub mod ffi;

@@ -8,7 +8,7 @@ use crate::protocol::{event, reason, Ack, Host, Message, UserDisconnected};
 use futures_util::FutureExt;
 use parking_lot::Mutex;
 use rust_socketio::asynchronous::{Client, ClientBuilder};
-use rust_socketio::{Event as SioEvent, Payload};
+use rust_socketio::{Event as SioEvent, Payload, TransportType};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -128,7 +128,10 @@ impl Signaling {
             }
         };
 
+        // Straight to websocket: the default (Any) starts with HTTP long-polling and builds a
+        // reqwest client that loads the CA bundle, ~43 ms before the first event can go out.
         let builder = ClientBuilder::new(config.signaling_url.trim())
+            .transport_type(TransportType::Websocket)
             .reconnect(config.socket.reconnection)
             .reconnect_on_disconnect(false)
             .on(SioEvent::Connect, on_connect)

@@ -8,7 +8,7 @@ mod runtime;
 mod stats;
 
 pub use data_channel::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState};
-pub use peer_connection::{build, IceState, PcEvent, PeerConnection};
+pub use peer_connection::{build, IceState, PcEvent, PeerConnection, Timeline};
 pub use stats::{AudioTrackStats, CandidateInfo, DataChannelStats, PeerStats, SelectedPair};
 
 #[cfg(test)]

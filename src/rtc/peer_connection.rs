@@ -36,6 +36,19 @@ pub enum PcEvent {
     IceState(IceState),
 }
 
+/// When a connection reached each stage of its setup, as webrtc-rs reports them (for benchmarks
+/// and diagnostics; `None` until reached).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeline {
+    pub created: std::time::Instant,
+    /// ICE connection state became connected (a pair was selected).
+    pub ice_connected: Option<std::time::Instant>,
+    /// Connection state became connected: ICE and the DTLS handshake are done.
+    pub dtls_connected: Option<std::time::Instant>,
+    /// The first channel the remote side opened was announced (its DCEP OPEN arrived, so SCTP is up).
+    pub remote_channel: Option<std::time::Instant>,
+}
+
 type RemoteChannelCallback = Arc<dyn Fn(Arc<DataChannel>) + Send + Sync>;
 
 /// Remote-created channels wait here until the app registers a callback, so none is lost between
@@ -51,6 +64,7 @@ pub struct PeerConnection {
     inner: Arc<dyn RtcPeerConnection>,
     remote: Arc<Mutex<RemoteChannels>>,
     states: Arc<Mutex<LinkStates>>,
+    timeline: Arc<Mutex<Timeline>>,
 }
 
 fn rtc_err(e: impl std::fmt::Display) -> P2pError {
@@ -62,6 +76,7 @@ struct Handler {
     remote: Arc<Mutex<RemoteChannels>>,
     /// Kept for stats: webrtc-rs has no state getters on the async connection.
     states: Arc<Mutex<LinkStates>>,
+    timeline: Arc<Mutex<Timeline>>,
 }
 
 #[async_trait::async_trait]
@@ -79,10 +94,6 @@ impl PeerConnectionEventHandler for Handler {
         }
     }
 
-    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
-        self.states.lock().connection = state;
-    }
-
     async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
         self.states.lock().ice = state;
         let state = match state {
@@ -94,10 +105,21 @@ impl PeerConnectionEventHandler for Handler {
             RTCIceConnectionState::Closed => IceState::Closed,
             _ => IceState::New,
         };
+        if state == IceState::Connected {
+            self.timeline.lock().ice_connected.get_or_insert_with(std::time::Instant::now);
+        }
         let _ = self.events.send(PcEvent::IceState(state));
     }
 
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        self.states.lock().connection = state;
+        if state == RTCPeerConnectionState::Connected {
+            self.timeline.lock().dtls_connected.get_or_insert_with(std::time::Instant::now);
+        }
+    }
+
     async fn on_data_channel(&self, dc: Arc<dyn RtcDataChannel>) {
+        self.timeline.lock().remote_channel.get_or_insert_with(std::time::Instant::now);
         let dc = Arc::new(DataChannel::wrap(dc).await);
         let callback = {
             let mut remote = self.remote.lock();
@@ -126,7 +148,8 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
         .collect();
     let remote = Arc::new(Mutex::new(RemoteChannels::default()));
     let states = Arc::new(Mutex::new(LinkStates::default()));
-    let handler = Arc::new(Handler { events, remote: remote.clone(), states: states.clone() });
+    let timeline = Arc::new(Mutex::new(Timeline { created: std::time::Instant::now(), ice_connected: None, dtls_connected: None, remote_channel: None }));
+    let handler = Arc::new(Handler { events, remote: remote.clone(), states: states.clone(), timeline: timeline.clone() });
     let pc = PeerConnectionBuilder::new()
         .with_runtime(RUNTIME.clone())
         .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
@@ -135,7 +158,7 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
         .build()
         .await
         .map_err(rtc_err)?;
-    Ok(PeerConnection { inner: Arc::new(pc), remote, states })
+    Ok(PeerConnection { inner: Arc::new(pc), remote, states, timeline })
 }
 
 impl PeerConnection {
@@ -168,6 +191,11 @@ impl PeerConnection {
     pub async fn stats(&self) -> PeerStats {
         let states = *self.states.lock();
         stats::collect(self.inner.as_ref(), states).await
+    }
+
+    /// When this connection reached each setup stage so far.
+    pub fn timeline(&self) -> Timeline {
+        *self.timeline.lock()
     }
 
     /// The underlying webrtc-rs connection, for what this seam does not cover (media tracks, stats).

@@ -111,3 +111,126 @@ async fn bulk_transfer_completes_for_common_message_sizes() {
         b.close().await;
     }
 }
+
+/// The SDP without its candidates (what a trickle peer sends before gathering), and the candidates
+/// it carried, as trickle messages.
+fn split_candidates(sdp: &str) -> (String, Vec<crate::protocol::Ice>) {
+    let mid = sdp.lines().find_map(|l| l.strip_prefix("a=mid:")).map(|m| m.trim().to_string());
+    let mut bare = String::new();
+    let mut candidates = Vec::new();
+    for line in sdp.split_inclusive('\n') {
+        let l = line.trim_end();
+        if let Some(c) = l.strip_prefix("a=") {
+            if c.starts_with("candidate:") {
+                candidates.push(crate::protocol::Ice { candidate: c.to_string(), sdp_mid: mid.clone(), sdp_mline_index: Some(0) });
+                continue;
+            }
+            if c == "end-of-candidates" {
+                continue;
+            }
+        }
+        bare.push_str(line);
+    }
+    (bare, candidates)
+}
+
+/// The type of the remote candidate of the pair ICE selected, from the connection's stats.
+async fn selected_remote_candidate_type(pc: &PeerConnection) -> Option<String> {
+    use webrtc::peer_connection::StatsSelector;
+    let report = pc.raw().get_stats(std::time::Instant::now(), StatsSelector::None).await;
+    let selected = report.transport()?.selected_candidate_pair_id.clone();
+    let pair = report.candidate_pairs().find(|p| p.stats.id == selected)?;
+    let remote_id = pair.remote_candidate_id.clone();
+    let found = report.iter().find_map(|e| match e {
+        webrtc::peer_connection::RTCStatsReportEntry::RemoteCandidate(c) if c.stats.id.ends_with(&remote_id) => {
+            Some(format!("{:?}", c.candidate_type))
+        }
+        _ => None,
+    });
+    found
+}
+
+/// Issue 17, cause 5 (the trickle race), forced: the answerer's connectivity checks reach the
+/// offerer before the answerer's candidates do, so the offerer first knows that address as a
+/// peer-reflexive candidate. When the signalled host candidate arrives it must take the prflx
+/// candidate's place, and the connection runs on a host pair. (Before the rtc-ice fix it was added
+/// as a duplicate whose checks never succeeded, and the prflx pair was nominated only after the
+/// 1 s prflx acceptance wait.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_signalled_after_its_first_check_replaces_the_peer_reflexive_one() {
+    let config = loopback_config();
+    let (tx_a, mut rx_a) = mpsc::unbounded_channel();
+    let (tx_b, mut rx_b) = mpsc::unbounded_channel();
+    let a = build(&config, tx_a).await.unwrap();
+    let b = build(&config, tx_b).await.unwrap();
+    let dc_a = a.create_data_channel("t", &DataChannelInit::default()).await.unwrap();
+    a.create_offer().await.unwrap();
+    wait_gathered(&mut rx_a).await;
+    // B knows A's candidates from the offer, so B starts checking A at once ...
+    b.set_remote(true, a.local_sdp().await.unwrap()).await.unwrap();
+    b.create_answer().await.unwrap();
+    wait_gathered(&mut rx_b).await;
+    // ... while A gets the answer without B's candidates: B's checks arrive from an address A has
+    // not been told about, so A learns it as a peer-reflexive candidate.
+    let (answer, b_candidates) = split_candidates(&b.local_sdp().await.unwrap());
+    assert!(!b_candidates.is_empty(), "the answer carries B's candidates");
+    a.set_remote(false, answer).await.unwrap();
+    // Long enough for B's checks (every 200 ms at most) to reach A, shorter than the 1 s prflx wait.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    for ice in b_candidates {
+        a.add_candidate(ice).await.unwrap();
+    }
+    assert_eq!(tokio::time::timeout(Duration::from_secs(10), dc_a.next_event()).await.unwrap(), Some(DataChannelEvent::Open));
+    assert_eq!(selected_remote_candidate_type(&a).await.as_deref(), Some("Host"), "A's selected pair should use B's signalled host candidate");
+    a.close().await;
+    b.close().await;
+}
+
+/// Issue 17, cause 8 (zero-window stalls): a reader that stops for a while lets SCTP's receive
+/// window close; when it reads again, the window must reopen and every message arrive, in order.
+/// Prints the time from the reader's return to the last message (a stall waiting for a T3-rtx
+/// retransmission shows up there as a second or more; not asserted, machines here are noisy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_closes_the_window_and_the_transfer_resumes_when_it_reads() {
+    let (dc_a, dc_b, a, b) = vanilla_pair(DataChannelInit::default()).await;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), dc_b.next_event()).await.unwrap() {
+            Some(DataChannelEvent::Open) => break,
+            Some(_) => {}
+            None => panic!("channel gone"),
+        }
+    }
+    // 4 MiB in 1 KiB messages: four times SCTP's 1 MiB receive window.
+    let count = 4096u32;
+    let sender = tokio::spawn(async move {
+        for i in 0..count {
+            let mut msg = vec![0u8; 1024];
+            msg[..4].copy_from_slice(&i.to_be_bytes());
+            dc_a.send(&msg).await.unwrap();
+        }
+        dc_a
+    });
+    // The reader sleeps first: the window closes and the sender stalls on it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let resumed = Instant::now();
+    let mut next = 0u32;
+    while next < count {
+        match tokio::time::timeout(Duration::from_secs(30), dc_b.next_event()).await {
+            Ok(Some(DataChannelEvent::Message { data, .. })) => {
+                assert_eq!(data.len(), 1024);
+                assert_eq!(u32::from_be_bytes(data[..4].try_into().unwrap()), next, "messages arrive in order");
+                next += 1;
+                // Slow at first: a few pauses while the window is reopening.
+                if next % 512 == 0 && next <= 2048 {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            Ok(Some(_)) => {}
+            other => panic!("stalled after {next} of {count} messages: {other:?}"),
+        }
+    }
+    eprintln!("slow reader: {count} x 1 KiB read {:.0} ms after the reader came back", resumed.elapsed().as_secs_f64() * 1000.0);
+    let _dc_a = sender.await.unwrap();
+    a.close().await;
+    b.close().await;
+}

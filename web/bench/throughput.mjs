@@ -1,6 +1,6 @@
 // Reference for docs/performance.md: data-channel throughput between two headless Chromium pages on
 // this machine, each with the web PeerClient (reliable, ordered channel made in the pc-create hook).
-//   npm run build && node bench/throughput.mjs   (env P2P_SIGNALING_BIN, CHROMIUM_BIN)
+//   npm run build && node bench/throughput.mjs   (env P2P_SIGNALING_BIN, CHROMIUM_BIN, SIZES=64,...,65536)
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { launchChromium, mediaContext } from "../tests/chromium.mjs";
@@ -42,7 +42,7 @@ async function page() {
 }
 
 console.log("| path | channel | message | MiB/s | messages/s |\n|---|---|---|---|---|");
-for (const size of [1024, 16384, 65536]) {
+for (const size of (process.env.SIZES ?? "64,256,1024,4096,16384,65536").split(",").map(Number)) {
   const [a, b] = [await page(), await page()];
   const name = `tp-${size}-${Date.now()}`;
   await a.evaluate((n) => window.bench.c.startHost(n), name);
@@ -50,7 +50,8 @@ for (const size of [1024, 16384, 65536]) {
   await b.evaluate((h) => window.bench.c.startClient(h), hostId);
   await a.waitForFunction(() => window.bench.dc);
   await b.waitForFunction(() => window.bench.dc);
-  const total = Math.max(32 << 20, size * 2000);
+  // 32 MiB, at most 200k messages (as the native bench), at least 2000.
+  const total = Math.max(Math.min(32 << 20, size * 200000), size * 2000);
   const count = Math.floor(total / size);
   const t0 = Date.now();
   // Send with backpressure (bufferedAmountLow), as any real sender must.
@@ -68,7 +69,8 @@ for (const size of [1024, 16384, 65536]) {
   await b.waitForFunction((bytes) => window.bench.received >= bytes, count * size, { timeout: 120000, polling: 50 });
   await sending;
   const secs = (Date.now() - t0) / 1000;
-  console.log(`| Chromium ↔ Chromium (web PeerClient) | reliable | ${size >> 10} KiB | ${((count * size) / secs / 1048576).toFixed(1)} | ${Math.round(count / secs)} |`);
+  const label = size >= 1024 ? `${size >> 10} KiB` : `${size} B`;
+  console.log(`| Chromium ↔ Chromium (web PeerClient) | reliable | ${label} | ${((count * size) / secs / 1048576).toFixed(1)} | ${Math.round(count / secs)} |`);
   await a.close();
   await b.close();
 }
