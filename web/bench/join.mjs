@@ -7,7 +7,7 @@
 // `open` (offerer: after the DCEP ACK; answerer: when the DCEP OPEN arrives).
 //   node bench/join.mjs          (env CHROMIUM_BIN, ROUNDS = 20)
 import http from "node:http";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../tests/chromium.mjs";
 
 const rounds = Number(process.env.ROUNDS ?? 20);
 const server = http.createServer((_, res) => {
@@ -16,11 +16,7 @@ const server = http.createServer((_, res) => {
 });
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const origin = `http://127.0.0.1:${server.address().port}/`;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_BIN ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns"],
-});
+const browser = await launchChromium();
 const context = await browser.newContext();
 const [a, b] = [await context.newPage(), await context.newPage()];
 await a.goto(origin);
