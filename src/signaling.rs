@@ -94,10 +94,17 @@ impl Signaling {
                 }
             }
         };
+        // A Socket.IO DISCONNECT from the server arrives with no payload; the end of the transport
+        // (a server shutting down closes the engine.io session, or the transport died) arrives as
+        // "transport close" (patches/rust_socketio-0.6.0/0002).
         let on_close = {
             let report_drop = report_drop.clone();
-            move |_: Payload, _: Client| {
-                report_drop("io server disconnect".to_string());
+            move |payload: Payload, _: Client| {
+                let reason = match first_value(payload) {
+                    Some(Value::String(s)) if !s.is_empty() => s,
+                    _ => "io server disconnect".to_string(),
+                };
+                report_drop(reason);
                 async {}.boxed()
             }
         };
@@ -129,7 +136,9 @@ impl Signaling {
         };
 
         let builder = ClientBuilder::new(config.signaling_url.trim())
-            .reconnect(config.socket.reconnection)
+            // Reconnecting is the session's job (`mesh::link`): a new socket has a new id and, for a
+            // host, a group to re-create, which rust_socketio's own reconnect knows nothing about.
+            .reconnect(false)
             .reconnect_on_disconnect(false)
             .on(SioEvent::Connect, on_connect)
             .on(event::MESSAGE, on_message)
