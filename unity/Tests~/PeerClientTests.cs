@@ -296,18 +296,21 @@ namespace WebRtcP2p.Tests
         private static void ServerLoss()
         {
             TestPeer host, client;
+            string clientId;
             using (var server = new SignalingServer())
             {
                 host = new TestPeer("host", server.Url);
                 client = new TestPeer("client", server.Url);
                 FormMesh(host, client);
+                // ClientId is null while disconnected; the link keeps the id it was made with.
+                clientId = client.Client.ClientId;
             }
             using (host)
             using (client)
             {
                 var all = new[] { host, client };
                 Pump.Until(() => host.Count("disconnected") == 1 && client.Count("disconnected") == 1, Long, "OnDisconnected", all);
-                host.Open[client.Client.ClientId].Send("after the server died");
+                host.Open[clientId].Send("after the server died");
                 Pump.Until(() => client.Received.Count == 1, Long, "a message over the surviving link", all);
                 Pump.For(TimeSpan.FromMilliseconds(300), all);
                 Assert.Equal(1, host.Count("disconnected"), "host disconnected once");
