@@ -33,6 +33,8 @@ pub struct Signaling {
     id: String,
     /// Set once we disconnect on purpose, so the drop that follows is not reported.
     closing: Arc<AtomicBool>,
+    /// Set when the drop is reported (`Inbound::Dropped`).
+    dropped: Arc<AtomicBool>,
 }
 
 /// The first JSON value of a payload.
@@ -165,7 +167,12 @@ impl Signaling {
         if id.is_empty() {
             tracing::warn!("the server's CONNECT reply carried no socket id");
         }
-        Ok(Signaling { client, id, closing })
+        Ok(Signaling { client, id, closing, dropped })
+    }
+
+    /// Whether this socket reported its drop (it never comes back; a new one replaces it).
+    pub fn is_dropped(&self) -> bool {
+        self.dropped.load(Ordering::SeqCst)
     }
 
     /// Our socket id as the server and the other peers know it.

@@ -289,7 +289,7 @@ async fn kill_9_and_restart_without_background_reconnection_the_next_request_rec
     assert_no_link_closed(&mut members);
     for m in members.iter_mut() {
         assert_no_second_disconnect(m);
-        assert_eq!(m.client.role() == PeerRole::None, false);
+        assert_ne!(m.client.role(), PeerRole::None, "still in its group");
     }
     // Stop closes the links whether or not byes can be delivered.
     members[2].client.stop().await;

@@ -39,6 +39,9 @@ pub struct Link {
 struct State {
     /// The live socket; `None` from a reported drop until a reconnect.
     current: Option<Arc<Signaling>>,
+    /// The app was told about `current` (Started or Reconnected): only then is its drop reported. A
+    /// socket that drops while being set up is replaced without a word, so events alternate.
+    announced: bool,
     /// Host: the group to re-create after a reconnect.
     group: Option<String>,
     /// Set by `close`: nothing connects again.
@@ -55,6 +58,7 @@ impl Link {
         let signaling = Arc::new(Signaling::connect(&config, inbound.clone()).await?);
         let state = Mutex::new(State {
             current: Some(signaling),
+            announced: true,
             ..State::default()
         });
         Ok(Arc::new(Link {
@@ -96,8 +100,15 @@ impl Link {
     /// The live socket, or one reconnect attempt (bounded by the connection timeout) for a request
     /// made while disconnected: it fails fast with `ConnectFailed` when the server is still away.
     pub async fn ensure(self: &Arc<Self>) -> Result<Arc<Signaling>> {
-        if let Some(signaling) = self.current() {
-            return Ok(signaling);
+        match self.current() {
+            Some(signaling) if !signaling.is_dropped() => return Ok(signaling),
+            // Dropped a moment ago; `on_dropped` is about to report it and reconnect.
+            Some(_) => {
+                return Err(P2pError::ConnectFailed(
+                    "the signaling connection just dropped".into(),
+                ))
+            }
+            None => {}
         }
         self.reconnect_once().await.map_err(|e| match e {
             P2pError::ConnectFailed(why) => {
@@ -119,11 +130,21 @@ impl Link {
     pub fn on_dropped(self: &Arc<Self>, reason: String) {
         {
             let mut state = self.state.lock();
-            if state.closed || state.current.take().is_none() {
+            // Only the live, announced socket's drop counts; a drop of one being set up is handled
+            // by `reconnect_once`.
+            let ours = state.current.as_ref().is_some_and(|c| c.is_dropped());
+            if state.closed || !ours || !state.announced {
                 return;
             }
+            state.current = None;
             self.events.emit(Event::Disconnected(reason));
         }
+        self.keep_reconnecting();
+    }
+
+    /// Starts the background loop if the config asks for it. A plain function, so the loop's future
+    /// does not contain itself.
+    fn keep_reconnecting(self: &Arc<Self>) {
         if self.config.socket.reconnection {
             tokio::spawn(reconnect_in_background(Arc::downgrade(self)));
         }
@@ -147,6 +168,7 @@ impl Link {
             let mut state = self.state.lock();
             if !state.closed {
                 state.current = Some(signaling.clone());
+                state.announced = false;
             }
             (!state.closed).then(|| state.group.clone())
         };
@@ -165,15 +187,27 @@ impl Link {
                 }
             }
         }
-        let state = self.state.lock();
-        if state
+        let mut state = self.state.lock();
+        if !state
             .current
             .as_ref()
             .is_some_and(|c| Arc::ptr_eq(c, &signaling))
         {
-            self.events
-                .emit(Event::Reconnected(signaling.id().to_string()));
+            return Err(P2pError::Closed("the session is stopped".into()));
         }
+        if signaling.is_dropped() {
+            // Never announced, so no Disconnected; keep trying as after any drop.
+            state.current = None;
+            drop(state);
+            self.keep_reconnecting();
+            return Err(P2pError::ConnectFailed(
+                "the connection dropped while it was set up".into(),
+            ));
+        }
+        state.announced = true;
+        self.events
+            .emit(Event::Reconnected(signaling.id().to_string()));
+        drop(state);
         Ok(signaling)
     }
 
