@@ -116,6 +116,10 @@ impl PeerClient {
     }
 
     /// The groups on the server (at most the server's reply cap, oldest first).
+    ///
+    /// Every request (this, `start_host`, `start_client`) made while the signaling connection is
+    /// down makes one reconnect attempt, bounded by `socket.connectionTimeoutMs`, and fails with
+    /// `P2pError::ConnectFailed` if the server is still away; it never closes a P2P link.
     pub fn list_hosts(&self) -> impl Future<Output = Result<Vec<Host>>> + Send + 'static {
         let (inner, epoch) = (self.inner.clone(), self.inner.epoch());
         async move { inner.session(epoch).await?.signaling().await?.list_hosts().await }
