@@ -128,6 +128,7 @@ async fn main() {
                 Event::UserConnecting(_) => "user-connecting",
                 Event::UserConnected(_) => "user-connected",
                 Event::UserDisconnecting(_) => "user-disconnecting",
+                Event::Reconnected(_) => "reconnected",
             };
             say(format!("event {name} {}", e.arg()));
         }

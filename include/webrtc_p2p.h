@@ -124,6 +124,11 @@
 #define P2P_EVENT_USER_DISCONNECTING 7
 
 /**
+ * The signaling connection is back after `P2P_EVENT_DISCONNECTED`; `arg` is the new own id.
+ */
+#define P2P_EVENT_RECONNECTED 8
+
+/**
  * Data channel states returned by `p2p_dc_get_state`.
  */
 #define P2P_DC_CONNECTING 0
@@ -164,8 +169,8 @@
 #define MAX_BUFFERED_BYTES ((16 * 1024) * 1024)
 
 /**
- * Session events: `event` is a `P2P_EVENT_*`, `arg` the own id (started), the reason (start failed,
- * connect failed, disconnected) or the peer id (user events). `arg` is valid during the call only.
+ * Session events: `event` is a `P2P_EVENT_*`, `arg` the own id (started, reconnected), the reason
+ * (start failed, connect failed, disconnected) or the peer id (user events). `arg` is valid during the call only.
  */
 typedef void (*p2p_event_cb)(void *user_data, int32_t client, int32_t event, const char *arg);
 

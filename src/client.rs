@@ -158,9 +158,13 @@ impl PeerClient {
     }
 
     /// The groups on the server (at most the server's reply cap, oldest first).
+    ///
+    /// Every request (this, `start_host`, `start_client`) made while the signaling connection is
+    /// down makes one reconnect attempt, bounded by `socket.connectionTimeoutMs`, and fails with
+    /// `P2pError::ConnectFailed` if the server is still away; it never closes a P2P link.
     pub fn list_hosts(&self) -> impl Future<Output = Result<Vec<Host>>> + Send + 'static {
         let (inner, epoch) = (self.inner.clone(), self.inner.epoch());
-        async move { inner.session(epoch).await?.signaling().list_hosts().await }
+        async move { inner.session(epoch).await?.signaling().await?.list_hosts().await }
     }
 
     /// Joins the group of `host_id` and returns once Started (the host's `done` arrived and the link
@@ -195,15 +199,23 @@ impl PeerClient {
         self.inner.info.lock().role
     }
 
-    /// The host's socket id (our own when hosting).
+    /// The host's socket id. When hosting: our own, the id of the group on the server (a new one
+    /// after a reconnect). When joined: the id the host had when we joined, which is how our link to
+    /// it is known even after a signaling reconnect.
     pub fn host_id(&self) -> Option<String> {
-        self.inner.info.lock().host_id.clone()
+        let info = self.inner.info.lock();
+        if info.role == PeerRole::Host && info.host_id.is_some() {
+            if let Some(id) = self.client_id() {
+                return Some(id);
+            }
+        }
+        info.host_id.clone()
     }
 
-    /// Our socket id while connected to the signaling server.
+    /// Our socket id while connected to the signaling server (a new one after each reconnect).
     pub fn client_id(&self) -> Option<String> {
         let slot = self.inner.session.lock();
-        slot.as_ref().map(|s| s.signaling().id().to_string()).filter(|id| !id.is_empty())
+        slot.as_ref().and_then(|s| s.id())
     }
 }
 
@@ -224,21 +236,18 @@ impl Inner {
         Ok(())
     }
 
-    /// The live session, connecting first if there is none (or the old one dropped). A session
-    /// connected after a stop that followed the call is disconnected again, not kept.
+    /// The session, connecting first if there is none. A session whose signaling dropped is kept
+    /// (its peers' links live on); its `signaling()` reconnects. A session connected after a stop
+    /// that followed the call is disconnected again, not kept.
     async fn session(&self, epoch: u64) -> Result<Arc<Session>> {
         self.still_wanted(epoch)?;
-        if let Some(session) = self.live_session() {
+        if let Some(session) = self.current_session() {
             return Ok(session);
         }
         let _connecting = self.connecting.lock().await;
         self.still_wanted(epoch)?;
-        if let Some(session) = self.live_session() {
+        if let Some(session) = self.current_session() {
             return Ok(session);
-        }
-        let old = self.session.lock().take();
-        if let Some(old) = old {
-            old.stop().await;
         }
         match Session::connect(self.config.clone(), self.hooks.clone(), self.events.clone()).await {
             Ok(session) => {
@@ -261,8 +270,8 @@ impl Inner {
         }
     }
 
-    fn live_session(&self) -> Option<Arc<Session>> {
-        self.session.lock().as_ref().filter(|s| !s.is_dropped()).cloned()
+    fn current_session(&self) -> Option<Arc<Session>> {
+        self.session.lock().clone()
     }
 
     /// Takes the role for a start; returns the claim to release if the start fails.
@@ -297,14 +306,15 @@ impl Inner {
         let claim = self.claim_role(PeerRole::Host, None)?;
         let result = async {
             let session = self.session(epoch).await?;
-            session.signaling().create_host(name).await?;
+            let signaling = session.signaling().await?;
+            signaling.create_host(name).await?;
             if let Err(e) = self.still_wanted(epoch) {
                 session.stop().await;
                 return Err(e);
             }
-            session.become_host();
-            self.info.lock().host_id = Some(session.signaling().id().to_string());
-            self.events.emit(Event::Started(session.signaling().id().to_string()));
+            session.become_host(name);
+            self.info.lock().host_id = Some(signaling.id().to_string());
+            self.events.emit(Event::Started(signaling.id().to_string()));
             Ok(())
         }
         .await;
@@ -319,7 +329,12 @@ impl Inner {
             return Err(P2pError::InvalidArgument("host id must be 1 to 256 bytes without control characters".into()));
         }
         let claim = self.claim_role(PeerRole::Client, Some(host_id))?;
-        let session = match self.session(epoch).await {
+        let connected = async {
+            let session = self.session(epoch).await?;
+            session.signaling().await?;
+            Ok::<_, P2pError>(session)
+        };
+        let session = match connected.await {
             Ok(session) => session,
             Err(e) => {
                 self.release_claim(claim);

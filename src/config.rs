@@ -23,14 +23,16 @@ pub struct IceServer {
 pub struct SocketOptions {
     /// How long connecting (transport + namespace confirmation) may take.
     pub connection_timeout_ms: u64,
-    /// Let the Socket.IO client reconnect after a drop. The group is not rejoined: a reconnected
-    /// socket has a new id, so the app still sees `Disconnected` and decides what to do.
+    /// Reconnect in the background after a drop (100 ms doubling to 5 s, with jitter, until
+    /// connected or stopped); `Disconnected` then `Reconnected` tell the app. Off: the next request
+    /// reconnects instead. Either way the P2P links are kept. On by default, as in the seed
+    /// (SocketIOClient's default).
     pub reconnection: bool,
 }
 
 impl Default for SocketOptions {
     fn default() -> Self {
-        SocketOptions { connection_timeout_ms: 5_000, reconnection: false }
+        SocketOptions { connection_timeout_ms: 5_000, reconnection: true }
     }
 }
 

@@ -13,7 +13,8 @@ pub enum Event {
     StartFailed(String),
     /// The signaling server could not be reached.
     ConnectFailed(String),
-    /// The signaling connection dropped (not raised by our own stop). P2P links stay up.
+    /// The signaling connection dropped (the reason; raised once per drop, never by our own stop).
+    /// P2P links stay up; the client reconnects (see `Reconnected`).
     Disconnected(String),
     /// A peer connection to this peer was created.
     UserConnecting(String),
@@ -21,6 +22,9 @@ pub enum Event {
     UserConnected(String),
     /// The peer connection to this peer is closing.
     UserDisconnecting(String),
+    /// The signaling connection is back after a `Disconnected` (our new socket id). P2P links were
+    /// kept; a host has re-created its group under its name (new id) before this is raised.
+    Reconnected(String),
 }
 
 impl Event {
@@ -34,6 +38,7 @@ impl Event {
             Event::UserConnecting(_) => 5,
             Event::UserConnected(_) => 6,
             Event::UserDisconnecting(_) => 7,
+            Event::Reconnected(_) => 8,
         }
     }
 
@@ -46,7 +51,8 @@ impl Event {
             | Event::Disconnected(s)
             | Event::UserConnecting(s)
             | Event::UserConnected(s)
-            | Event::UserDisconnecting(s) => s,
+            | Event::UserDisconnecting(s)
+            | Event::Reconnected(s) => s,
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct Signaling {
     id: String,
     /// Set once we disconnect on purpose, so the drop that follows is not reported.
     closing: Arc<AtomicBool>,
+    /// Set when the drop is reported (`Inbound::Dropped`).
+    dropped: Arc<AtomicBool>,
 }
 
 /// The first JSON value of a payload.
@@ -94,10 +96,17 @@ impl Signaling {
                 }
             }
         };
+        // A Socket.IO DISCONNECT from the server arrives with no payload; the end of the transport
+        // (a server shutting down closes the engine.io session, or the transport died) arrives as
+        // "transport close" (patches/rust_socketio-0.6.0/0002).
         let on_close = {
             let report_drop = report_drop.clone();
-            move |_: Payload, _: Client| {
-                report_drop("io server disconnect".to_string());
+            move |payload: Payload, _: Client| {
+                let reason = match first_value(payload) {
+                    Some(Value::String(s)) if !s.is_empty() => s,
+                    _ => "io server disconnect".to_string(),
+                };
+                report_drop(reason);
                 async {}.boxed()
             }
         };
@@ -132,7 +141,9 @@ impl Signaling {
         // reqwest client that loads the CA bundle, ~43 ms before the first event can go out.
         let builder = ClientBuilder::new(config.signaling_url.trim())
             .transport_type(TransportType::Websocket)
-            .reconnect(config.socket.reconnection)
+            // Reconnecting is the session's job (`mesh::link`): a new socket has a new id and, for a
+            // host, a group to re-create, which rust_socketio's own reconnect knows nothing about.
+            .reconnect(false)
             .reconnect_on_disconnect(false)
             .on(SioEvent::Connect, on_connect)
             .on(event::MESSAGE, on_message)
@@ -159,7 +170,12 @@ impl Signaling {
         if id.is_empty() {
             tracing::warn!("the server's CONNECT reply carried no socket id");
         }
-        Ok(Signaling { client, id, closing })
+        Ok(Signaling { client, id, closing, dropped })
+    }
+
+    /// Whether this socket reported its drop (it never comes back; a new one replaces it).
+    pub fn is_dropped(&self) -> bool {
+        self.dropped.load(Ordering::SeqCst)
     }
 
     /// Our socket id as the server and the other peers know it.

@@ -41,6 +41,8 @@ pub const P2P_EVENT_DISCONNECTED: i32 = 4;
 pub const P2P_EVENT_USER_CONNECTING: i32 = 5;
 pub const P2P_EVENT_USER_CONNECTED: i32 = 6;
 pub const P2P_EVENT_USER_DISCONNECTING: i32 = 7;
+/// The signaling connection is back after `P2P_EVENT_DISCONNECTED`; `arg` is the new own id.
+pub const P2P_EVENT_RECONNECTED: i32 = 8;
 
 /// Data channel states returned by `p2p_dc_get_state`.
 pub const P2P_DC_CONNECTING: i32 = 0;
@@ -61,8 +63,8 @@ pub const P2P_LOG_INFO: i32 = 3;
 pub const P2P_LOG_DEBUG: i32 = 4;
 pub const P2P_LOG_VERBOSE: i32 = 5;
 
-/// Session events: `event` is a `P2P_EVENT_*`, `arg` the own id (started), the reason (start failed,
-/// connect failed, disconnected) or the peer id (user events). `arg` is valid during the call only.
+/// Session events: `event` is a `P2P_EVENT_*`, `arg` the own id (started, reconnected), the reason
+/// (start failed, connect failed, disconnected) or the peer id (user events). `arg` is valid during the call only.
 pub type p2p_event_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, client: i32, event: i32, arg: *const c_char)>;
 /// The result of an asynchronous request: `status` is 0 or a `P2P_ERR_*`; `json` is the result
 /// (`[{"id":…,"name":…}]` for list hosts, `{}` otherwise) or `{"error":"…"}`. Valid during the call only.

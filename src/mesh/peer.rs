@@ -9,7 +9,7 @@ use crate::config::PeerConfig;
 use crate::events::{Event, EventHub};
 use crate::protocol::{kind, Ice, Message};
 use crate::rtc::{self, IceState, PcEvent, PeerConnection};
-use crate::signaling::Signaling;
+use super::link::Link;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -36,7 +36,8 @@ pub enum Side {
 /// What every peer task of a session shares.
 pub struct PeerContext {
     pub config: Arc<PeerConfig>,
-    pub signaling: Arc<Signaling>,
+    /// The session's signaling connection (sends fail at once while it is down).
+    pub signaling: Arc<Link>,
     pub hooks: Arc<Hooks>,
     pub events: Arc<EventHub>,
     pub session: mpsc::UnboundedSender<SessionInput>,

@@ -1,7 +1,9 @@
 //! One signaling connection and the group built over it. A single task (the session actor) owns the
 //! routing table, so signaling messages are handled strictly in arrival order and no lock is held
-//! across network I/O. Peers run in their own tasks (see `peer`).
+//! across network I/O. Peers run in their own tasks (see `peer`). The signaling connection under it
+//! may drop and come back (see `link`); the session, its peers and their links carry on.
 
+use super::link::Link;
 use super::peer::{self, PeerContext, PeerInput, PeerLink, Side};
 use super::state::StartGate;
 use super::Hooks;
@@ -11,7 +13,6 @@ use crate::events::{Event, EventHub};
 use crate::protocol::{kind, Message, MAX_CANDIDATE_BYTES, MAX_ID_BYTES, MAX_SDP_BYTES};
 use crate::signaling::{Inbound, Signaling};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -31,57 +32,57 @@ pub enum SessionInput {
     Stop(oneshot::Sender<()>),
 }
 
-/// A live signaling connection with its group state.
+/// A signaling connection (replaced when it drops) with its group state.
 pub struct Session {
-    signaling: Arc<Signaling>,
+    link: Arc<Link>,
     inputs: mpsc::UnboundedSender<SessionInput>,
     task: parking_lot::Mutex<Option<JoinHandle<()>>>,
-    dropped: Arc<AtomicBool>,
 }
 
 impl Session {
     /// Connects to the signaling server and starts the session actor.
     pub async fn connect(config: Arc<PeerConfig>, hooks: Arc<Hooks>, events: Arc<EventHub>) -> Result<Session> {
         let (inbound_tx, mut inbound_rx) = mpsc::unbounded_channel();
-        let signaling = Arc::new(Signaling::connect(&config, inbound_tx).await?);
+        let link = Link::connect(config.clone(), events.clone(), inbound_tx).await?;
         let (inputs, rx) = mpsc::unbounded_channel();
-        // Forward signaling pushes into the actor's single queue.
-        let forward = inputs.clone();
+        // Forward signaling pushes into the actor's single queue; drops go to the link, in the
+        // order the sockets reported them.
+        let (forward, link_of_forwarder) = (inputs.clone(), Arc::downgrade(&link));
         let forwarder = tokio::spawn(async move {
             while let Some(inbound) = inbound_rx.recv().await {
-                if forward.send(SessionInput::Inbound(inbound)).is_err() {
+                if let Inbound::Dropped(reason) = inbound {
+                    match link_of_forwarder.upgrade() {
+                        Some(link) => link.on_dropped(reason),
+                        None => break,
+                    }
+                } else if forward.send(SessionInput::Inbound(inbound)).is_err() {
                     break;
                 }
             }
         });
-        let dropped = Arc::new(AtomicBool::new(false));
-        let ctx = Arc::new(PeerContext { config, signaling: signaling.clone(), hooks, events, session: inputs.clone() });
-        let actor = Actor {
-            ctx,
-            peers: HashMap::new(),
-            is_host: false,
-            host_id: None,
-            gate: None,
-            started: None,
-            dropped: dropped.clone(),
-        };
+        let ctx = Arc::new(PeerContext { config, signaling: link.clone(), hooks, events, session: inputs.clone() });
+        let actor = Actor { ctx, peers: HashMap::new(), is_host: false, host_id: None, gate: None, started: None };
         let task = tokio::spawn(async move {
             actor.run(rx).await;
             forwarder.abort();
         });
-        Ok(Session { signaling, inputs, task: parking_lot::Mutex::new(Some(task)), dropped })
+        Ok(Session { link, inputs, task: parking_lot::Mutex::new(Some(task)) })
     }
 
-    pub fn signaling(&self) -> &Arc<Signaling> {
-        &self.signaling
+    /// The live signaling socket for a request; while disconnected, one reconnect attempt that
+    /// fails fast with `ConnectFailed` if the server is still away.
+    pub async fn signaling(&self) -> Result<Arc<Signaling>> {
+        self.link.ensure().await
     }
 
-    /// Whether the signaling connection dropped.
-    pub fn is_dropped(&self) -> bool {
-        self.dropped.load(Ordering::SeqCst)
+    /// Our socket id while connected to the signaling server.
+    pub fn id(&self) -> Option<String> {
+        Some(self.link.id()).filter(|id| !id.is_empty())
     }
 
-    pub fn become_host(&self) {
+    /// We host the group `name` (created on the server): re-created under that name after a reconnect.
+    pub fn become_host(&self, name: &str) {
+        self.link.set_group(name);
         let _ = self.inputs.send(SessionInput::BecomeHost);
     }
 
@@ -113,7 +114,6 @@ struct Actor {
     host_id: Option<String>,
     gate: Option<StartGate>,
     started: Option<oneshot::Sender<()>>,
-    dropped: Arc<AtomicBool>,
 }
 
 impl Actor {
@@ -122,10 +122,8 @@ impl Actor {
             match input {
                 SessionInput::Inbound(Inbound::Message(m)) => self.on_message(m).await,
                 SessionInput::Inbound(Inbound::UserDisconnected(id)) => self.close_peer(&id),
-                SessionInput::Inbound(Inbound::Dropped(reason)) => {
-                    self.dropped.store(true, Ordering::SeqCst);
-                    self.ctx.events.emit(Event::Disconnected(reason));
-                }
+                // The forwarder hands drops to the link; none arrive here.
+                SessionInput::Inbound(Inbound::Dropped(_)) => {}
                 SessionInput::PeerConnected(id) => {
                     if self.gate.as_mut().is_some_and(|g| g.on_connected(&id)) {
                         self.fire_started();
@@ -156,7 +154,7 @@ impl Actor {
     }
 
     fn fire_started(&mut self) {
-        self.ctx.events.emit(Event::Started(self.ctx.signaling.id().to_string()));
+        self.ctx.events.emit(Event::Started(self.ctx.signaling.id()));
         if let Some(started) = self.started.take() {
             let _ = started.send(());
         }
@@ -257,7 +255,8 @@ impl Actor {
     }
 
     async fn shutdown(&mut self) {
-        let send_bye = !self.dropped.load(Ordering::SeqCst);
+        // Byes go over signaling; while it is down they fail at once and the links close anyway.
+        let send_bye = self.ctx.signaling.current().is_some();
         let links: Vec<PeerLink> = self.peers.drain().map(|(_, link)| link).collect();
         for link in &links {
             let _ = link.inputs.send(PeerInput::Close { send_bye });
@@ -269,6 +268,6 @@ impl Actor {
                 abort.abort();
             }
         }
-        self.ctx.signaling.disconnect().await;
+        self.ctx.signaling.close().await;
     }
 }

@@ -44,8 +44,18 @@ impl Server {
     }
 
     pub fn start_with(args: &[&str]) -> Server {
+        Server::spawn("127.0.0.1:0", args)
+    }
+
+    /// A server on a given port, e.g. a restart on the port of one that was stopped, so clients
+    /// reconnect to the same URL.
+    pub fn start_on(port: u16) -> Server {
+        Server::spawn(&format!("127.0.0.1:{port}"), &[])
+    }
+
+    fn spawn(bind: &str, args: &[&str]) -> Server {
         let mut child = Command::new(server_bin())
-            .args(["--bind", "127.0.0.1:0"])
+            .args(["--bind", bind])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -64,6 +74,20 @@ impl Server {
         Server { child, url }
     }
 
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in the server url")
+    }
+
+    /// SIGTERM (the server's graceful shutdown: sockets get a Socket.IO disconnect) and waits for
+    /// the process to exit.
+    pub fn terminate(&mut self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        let _ = self.child.wait();
+    }
+
+    /// SIGKILL: the server vanishes without a word.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

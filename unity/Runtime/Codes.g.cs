@@ -44,6 +44,8 @@ namespace WebRtcP2p
         public const int UserConnecting = 5;
         public const int UserConnected = 6;
         public const int UserDisconnecting = 7;
+        /// <summary>The signaling connection is back after `P2P_EVENT_DISCONNECTED`; `arg` is the new own id.</summary>
+        public const int Reconnected = 8;
     }
     /// <summary>Data channel states (P2P_DC_*).</summary>
     public static class DataChannelStates

@@ -34,6 +34,10 @@ namespace WebRtcP2p.Native
         public const int P2P_EVENT_USER_CONNECTED = 6;
         public const int P2P_EVENT_USER_DISCONNECTING = 7;
         /// <summary>
+        ///  The signaling connection is back after `P2P_EVENT_DISCONNECTED`; `arg` is the new own id.
+        /// </summary>
+        public const int P2P_EVENT_RECONNECTED = 8;
+        /// <summary>
         ///  Data channel states returned by `p2p_dc_get_state`.
         /// </summary>
         public const int P2P_DC_CONNECTING = 0;

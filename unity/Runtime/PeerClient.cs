@@ -44,6 +44,7 @@ namespace WebRtcP2p
         private readonly EventSubject<string> onUserConnecting = new EventSubject<string>();
         private readonly EventSubject<string> onUserConnected = new EventSubject<string>();
         private readonly EventSubject<string> onUserDisconnecting = new EventSubject<string>();
+        private readonly EventSubject<string> onReconnected = new EventSubject<string>();
 
         /// <summary>Hosting: the group exists. Joining: the host's "done" came and the link to it is up. Arg: own id.</summary>
         public IObservable<string> OnStarted { get { return onStarted; } }
@@ -54,7 +55,10 @@ namespace WebRtcP2p
         /// <summary>The signaling server could not be reached. Arg: the reason.</summary>
         public IObservable<string> OnConnectFailed { get { return onConnectFailed; } }
 
-        /// <summary>The signaling connection dropped (not raised by Stop). P2P links stay up. Arg: the reason.</summary>
+        /// <summary>
+        /// The signaling connection dropped (once per drop; not raised by Stop). P2P links stay up and
+        /// the client reconnects (OnReconnected). Arg: the reason.
+        /// </summary>
         public IObservable<string> OnDisconnected { get { return onDisconnected; } }
 
         /// <summary>A peer connection to this peer id was created.</summary>
@@ -65,6 +69,12 @@ namespace WebRtcP2p
 
         /// <summary>The peer connection to this peer id is closing.</summary>
         public IObservable<string> OnUserDisconnecting { get { return onUserDisconnecting; } }
+
+        /// <summary>
+        /// The signaling connection is back after OnDisconnected; P2P links were kept, and a host has
+        /// re-created its group under its name. Arg: the new own id (a host's new HostId).
+        /// </summary>
+        public IObservable<string> OnReconnected { get { return onReconnected; } }
 
         public abstract bool IsRunning { get; }
         public abstract PeerRole Role { get; }
@@ -98,7 +108,7 @@ namespace WebRtcP2p
 
         public abstract void Dispose();
 
-        /// <summary>Raises the event numbered as in P2P_EVENT_* (1 started … 7 user disconnecting).</summary>
+        /// <summary>Raises the event numbered as in P2P_EVENT_* (1 started … 7 user disconnecting, 8 reconnected).</summary>
         protected void Raise(int eventCode, string arg)
         {
             switch (eventCode)
@@ -110,6 +120,7 @@ namespace WebRtcP2p
                 case EventCodes.UserConnecting: onUserConnecting.OnNext(arg); break;
                 case EventCodes.UserConnected: onUserConnected.OnNext(arg); break;
                 case EventCodes.UserDisconnecting: onUserDisconnecting.OnNext(arg); break;
+                case EventCodes.Reconnected: onReconnected.OnNext(arg); break;
             }
         }
 
@@ -123,6 +134,7 @@ namespace WebRtcP2p
             onUserConnecting.OnCompleted();
             onUserConnected.OnCompleted();
             onUserDisconnecting.OnCompleted();
+            onReconnected.OnCompleted();
         }
     }
 }

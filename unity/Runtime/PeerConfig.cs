@@ -14,8 +14,12 @@ namespace WebRtcP2p
         /// <summary>How long the first connect may take before ConnectFailed. Default 5 s.</summary>
         public TimeSpan ConnectionTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-        /// <summary>Reconnect after a drop. Default false: a drop raises OnDisconnected.</summary>
-        public bool Reconnection { get; set; }
+        /// <summary>
+        /// Reconnect to the signaling server in the background after a drop (100 ms doubling to 5 s,
+        /// with jitter): OnDisconnected, then OnReconnected. False: the next request reconnects
+        /// instead. P2P links are kept either way. Default true, as in the seed.
+        /// </summary>
+        public bool Reconnection { get; set; } = true;
     }
 
     /// <summary>One ICE server (STUN or TURN), as in the seed.</summary>

@@ -33,6 +33,7 @@ namespace WebRtcP2p.Tests
                 Test("a C# peer and a Rust-API peer share a group", CSharpAndRustPeers),
                 Test("events are raised on the captured SynchronizationContext", SynchronizationContextDelivery),
                 Test("losing the signaling server raises OnDisconnected once; the links keep working", ServerLoss),
+                Test("a restarted signaling server: OnReconnected, the host's group is listed again, the links keep working", ServerRestart),
                 Test("bad input gets exceptions, never a crash", BadInput),
                 Test("the ported NativeDataChannelClient sample carries messages", Sample),
                 Test("after ShutdownLibrary (a domain reload) old clients fail cleanly and new ones work", Reload),
@@ -347,8 +348,35 @@ namespace WebRtcP2p.Tests
         private static void ServerLoss()
         {
             TestPeer host, client;
+            string clientId;
             using (var server = new SignalingServer())
             {
+                host = new TestPeer("host", server.Url);
+                client = new TestPeer("client", server.Url);
+                FormMesh(host, client);
+                // ClientId is null while disconnected; the link keeps the id it was made with.
+                clientId = client.Client.ClientId;
+            }
+            using (host)
+            using (client)
+            {
+                var all = new[] { host, client };
+                Pump.Until(() => host.Count("disconnected") == 1 && client.Count("disconnected") == 1, Long, "OnDisconnected", all);
+                host.Open[clientId].Send("after the server died");
+                Pump.Until(() => client.Received.Count == 1, Long, "a message over the surviving link", all);
+                Pump.For(TimeSpan.FromMilliseconds(300), all);
+                Assert.Equal(1, host.Count("disconnected"), "host disconnected once");
+                Assert.Equal(1, client.Count("disconnected"), "client disconnected once");
+            }
+        }
+
+        private static void ServerRestart()
+        {
+            TestPeer host, client;
+            string bind;
+            using (var server = new SignalingServer())
+            {
+                bind = server.Url.Substring(server.Url.IndexOf("://", StringComparison.Ordinal) + 3);
                 host = new TestPeer("host", server.Url);
                 client = new TestPeer("client", server.Url);
                 FormMesh(host, client);
@@ -357,12 +385,22 @@ namespace WebRtcP2p.Tests
             using (client)
             {
                 var all = new[] { host, client };
+                var oldHostId = host.Client.ClientId;
                 Pump.Until(() => host.Count("disconnected") == 1 && client.Count("disconnected") == 1, Long, "OnDisconnected", all);
-                host.Open[client.Client.ClientId].Send("after the server died");
-                Pump.Until(() => client.Received.Count == 1, Long, "a message over the surviving link", all);
-                Pump.For(TimeSpan.FromMilliseconds(300), all);
-                Assert.Equal(1, host.Count("disconnected"), "host disconnected once");
-                Assert.Equal(1, client.Count("disconnected"), "client disconnected once");
+                using (new SignalingServer(bind))
+                {
+                    Pump.Until(() => host.Count("reconnected") == 1 && client.Count("reconnected") == 1, Long, "OnReconnected", all);
+                    Assert.True(host.Client.ClientId != oldHostId, "a new own id after reconnecting");
+                    Assert.Equal(host.Client.ClientId, host.Client.HostId, "the host's HostId follows its new id");
+                    var hosts = Pump.Wait(client.Client.ListHostsAsync(), Long, client);
+                    Assert.Equal(1, hosts.Count, "the host re-created its group");
+                    Assert.Equal(host.Client.ClientId, hosts[0].Id, "under its new id");
+                    // The host knows the client by the id it had when the link was made.
+                    host.Open[host.Open.Keys.Single()].Send("after the restart");
+                    Pump.Until(() => client.Received.Count == 1, Long, "a message over the link made before the restart", all);
+                    Assert.Equal(0, host.Count("user-disconnecting") + client.Count("user-disconnecting"), "no link closed");
+                    Assert.Equal(1, host.Count("disconnected"), "host disconnected once");
+                }
             }
         }
 

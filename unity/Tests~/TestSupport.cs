@@ -35,10 +35,11 @@ namespace WebRtcP2p.Tests
         private readonly Process process;
         public string Url { get; private set; }
 
-        public SignalingServer()
+        /// <summary>A server on <paramref name="bind"/>: a free port by default, or a restart on the port of one disposed.</summary>
+        public SignalingServer(string bind = "127.0.0.1:0")
         {
             var bin = Environment.GetEnvironmentVariable("P2P_SIGNALING_BIN");
-            var info = new ProcessStartInfo(bin, "--bind 127.0.0.1:0")
+            var info = new ProcessStartInfo(bin, "--bind " + bind)
             {
                 UseShellExecute = false,
                 RedirectStandardOutput = true,
@@ -170,6 +171,7 @@ namespace WebRtcP2p.Tests
             Record(Client.OnUserConnecting, "user-connecting");
             Record(Client.OnUserConnected, "user-connected");
             Record(Client.OnUserDisconnecting, "user-disconnecting");
+            Record(Client.OnReconnected, "reconnected");
         }
 
         public static PeerConfig TestConfig(string url, Action<PeerConfig> configure = null, TimeSpan p2pTimeout = default(TimeSpan))

@@ -42,6 +42,8 @@ export const EventCode = {
   UserConnecting: 5,
   UserConnected: 6,
   UserDisconnecting: 7,
+  /** The signaling connection is back after `P2P_EVENT_DISCONNECTED`; `arg` is the new own id. */
+  Reconnected: 8,
 } as const;
 
 /** Data channel states (P2P_DC_*). */
