@@ -246,6 +246,10 @@ extern "C" {
 /**
  * Copies this thread's last error message into `buffer` (NUL-terminated, truncated to fit).
  * Returns the size the whole message needs, NUL included; it was copied whole iff that is <= `size`.
+ *
+ * # Safety
+ * Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+ * least as long as the size passed with them.
  */
 int32_t p2p_get_last_error(char *buffer,
                            int32_t size);
@@ -253,6 +257,10 @@ int32_t p2p_get_last_error(char *buffer,
 /**
  * Creates a client from its JSON config (see the README for the keys). Returns the handle (> 0)
  * or a `P2P_ERR_*`. Does not connect: the first start or list does.
+ *
+ * # Safety
+ * Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+ * least as long as the size passed with them.
  */
 int32_t p2p_client_create(const char *config_json);
 
@@ -281,6 +289,10 @@ int32_t p2p_client_add_pc_close_hook(int32_t client, p2p_pc_close_cb cb, void *u
 /**
  * Creates the group `name` and becomes its host. Asynchronous: returns a request id; `result_cb`
  * gets 0, `P2P_ERR_HOST_EXISTS`, or another error.
+ *
+ * # Safety
+ * Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+ * least as long as the size passed with them.
  */
 int32_t p2p_client_start_host(int32_t client,
                               const char *name,
@@ -295,6 +307,10 @@ int32_t p2p_client_list_hosts(int32_t client, p2p_result_cb result_cb, void *use
 /**
  * Joins the group of `host_id`. Asynchronous: `result_cb` gets 0 once started, or
  * `P2P_ERR_START_FAILED` after the P2P timeout.
+ *
+ * # Safety
+ * Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+ * least as long as the size passed with them.
  */
 int32_t p2p_client_start_client(int32_t client,
                                 const char *host_id,
@@ -320,11 +336,19 @@ int32_t p2p_client_get_role(int32_t client);
 /**
  * Copies the client's socket id (empty when not connected) into `buffer`. Returns the size needed,
  * NUL included; the id was copied whole iff that is <= `size`.
+ *
+ * # Safety
+ * Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+ * least as long as the size passed with them.
  */
 int32_t p2p_client_get_id(int32_t client, char *buffer, int32_t size);
 
 /**
  * Copies the host's id (empty when not in a group) into `buffer`; returns like `p2p_client_get_id`.
+ *
+ * # Safety
+ * Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+ * least as long as the size passed with them.
  */
 int32_t p2p_client_get_host_id(int32_t client, char *buffer, int32_t size);
 
@@ -348,6 +372,10 @@ int32_t p2p_handle_count(void);
  * Creates a data channel; `init` may be NULL (reliable, ordered). Returns the channel handle or a
  * `P2P_ERR_*`. Blocks up to 5 s (it is a local operation; it normally takes microseconds). Call it
  * in the pc-create hook so the channel is part of the offer.
+ *
+ * # Safety
+ * Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+ * least as long as the size passed with them.
  */
 int32_t p2p_pc_create_data_channel(int32_t pc,
                                    const char *label,
@@ -374,11 +402,19 @@ int32_t p2p_dc_set_callbacks(int32_t dc,
  * Returns 0, or a `P2P_ERR_*`: `P2P_ERR_CLOSED` when the channel is not open,
  * `P2P_ERR_WOULD_BLOCK` when 16 MiB are already buffered (nothing is queued; send again after the
  * buffered-amount-low callback), `P2P_ERR_RTC` for another failure. Does not wait for the peer.
+ *
+ * # Safety
+ * Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+ * least as long as the size passed with them.
  */
 int32_t p2p_dc_send(int32_t dc, const uint8_t *data, int32_t len, bool is_text);
 
 /**
  * Copies the label into `buffer`; returns the size needed, NUL included.
+ *
+ * # Safety
+ * Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+ * least as long as the size passed with them.
  */
 int32_t p2p_dc_get_label(int32_t dc, char *buffer, int32_t size);
 

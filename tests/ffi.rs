@@ -155,7 +155,7 @@ fn last_error() -> String {
 fn client_id(client: i32) -> String {
     let mut buf = [0 as c_char; 128];
     let n = unsafe { p2p_client_get_id(client, buf.as_mut_ptr(), buf.len() as i32) };
-    assert!(n >= 1 && n <= 128, "{n}");
+    assert!((1..=128).contains(&n), "{n}");
     unsafe { text(buf.as_ptr()) }
 }
 

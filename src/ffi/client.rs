@@ -33,14 +33,20 @@ impl UserData {
 unsafe impl Send for UserData {}
 unsafe impl Sync for UserData {}
 
+/// The C callbacks a client keeps (the non-NULL forms of `p2p_event_cb`, `p2p_pc_create_cb`,
+/// `p2p_pc_close_cb`).
+type EventFn = unsafe extern "C" fn(*mut c_void, i32, i32, *const c_char);
+type PcCreateFn = unsafe extern "C" fn(*mut c_void, i32, *const c_char, bool, i32);
+type PcCloseFn = unsafe extern "C" fn(*mut c_void, i32, *const c_char);
+
 /// A client behind a handle: the core client, its gate, and the C callbacks.
 pub struct FfiClient {
     pub id: i32,
     pub core: Arc<PeerClient>,
     pub gate: Arc<CallbackGate>,
-    event_cb: Mutex<Option<(unsafe extern "C" fn(*mut c_void, i32, i32, *const c_char), UserData)>>,
-    create_hooks: Mutex<Vec<(unsafe extern "C" fn(*mut c_void, i32, *const c_char, bool, i32), UserData)>>,
-    close_hooks: Mutex<Vec<(unsafe extern "C" fn(*mut c_void, i32, *const c_char), UserData)>>,
+    event_cb: Mutex<Option<(EventFn, UserData)>>,
+    create_hooks: Mutex<Vec<(PcCreateFn, UserData)>>,
+    close_hooks: Mutex<Vec<(PcCloseFn, UserData)>>,
     /// Peer id -> pc handle, so the pc (and its channels) can be freed when the connection closes.
     pcs: Mutex<HashMap<String, Arc<FfiPeerConnection>>>,
 }
@@ -73,6 +79,10 @@ fn next_request() -> i32 {
 
 /// Creates a client from its JSON config (see the README for the keys). Returns the handle (> 0)
 /// or a `P2P_ERR_*`. Does not connect: the first start or list does.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_client_create(config_json: *const c_char) -> i32 {
     guard(|| {
@@ -234,6 +244,10 @@ where
 
 /// Creates the group `name` and becomes its host. Asynchronous: returns a request id; `result_cb`
 /// gets 0, `P2P_ERR_HOST_EXISTS`, or another error.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_client_start_host(client: i32, name: *const c_char, result_cb: p2p_result_cb, user_data: *mut c_void) -> i32 {
     guard(|| {
@@ -258,6 +272,10 @@ pub extern "C" fn p2p_client_list_hosts(client: i32, result_cb: p2p_result_cb, u
 
 /// Joins the group of `host_id`. Asynchronous: `result_cb` gets 0 once started, or
 /// `P2P_ERR_START_FAILED` after the P2P timeout.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_client_start_client(client: i32, host_id: *const c_char, result_cb: p2p_result_cb, user_data: *mut c_void) -> i32 {
     guard(|| {
@@ -297,6 +315,10 @@ pub extern "C" fn p2p_client_get_role(client: i32) -> i32 {
 
 /// Copies the client's socket id (empty when not connected) into `buffer`. Returns the size needed,
 /// NUL included; the id was copied whole iff that is <= `size`.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_client_get_id(client: i32, buffer: *mut c_char, size: i32) -> i32 {
     guard(|| {
@@ -306,6 +328,10 @@ pub unsafe extern "C" fn p2p_client_get_id(client: i32, buffer: *mut c_char, siz
 }
 
 /// Copies the host's id (empty when not in a group) into `buffer`; returns like `p2p_client_get_id`.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_client_get_host_id(client: i32, buffer: *mut c_char, size: i32) -> i32 {
     guard(|| {

@@ -155,11 +155,15 @@ pub extern "C" fn p2p_dc_set_callbacks(dc: i32, on_open: p2p_dc_cb, on_close: p2
 /// Returns 0, or a `P2P_ERR_*`: `P2P_ERR_CLOSED` when the channel is not open,
 /// `P2P_ERR_WOULD_BLOCK` when 16 MiB are already buffered (nothing is queued; send again after the
 /// buffered-amount-low callback), `P2P_ERR_RTC` for another failure. Does not wait for the peer.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_dc_send(dc: i32, data: *const u8, len: i32, is_text: bool) -> i32 {
     guard(|| {
         let d = handles::dc(dc)?;
-        if len < 0 || len > MAX_MESSAGE_BYTES {
+        if !(0..=MAX_MESSAGE_BYTES).contains(&len) {
             return Err(FfiError::arg(format!("len must be 0..={MAX_MESSAGE_BYTES}, got {len}")));
         }
         if data.is_null() && len > 0 {
@@ -194,6 +198,10 @@ pub unsafe extern "C" fn p2p_dc_send(dc: i32, data: *const u8, len: i32, is_text
 }
 
 /// Copies the label into `buffer`; returns the size needed, NUL included.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_dc_get_label(dc: i32, buffer: *mut c_char, size: i32) -> i32 {
     guard(|| {

@@ -81,6 +81,10 @@ pub fn guard(body: impl FnOnce() -> FfiResult<i32>) -> i32 {
 
 /// Copies this thread's last error message into `buffer` (NUL-terminated, truncated to fit).
 /// Returns the size the whole message needs, NUL included; it was copied whole iff that is <= `size`.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_get_last_error(buffer: *mut c_char, size: i32) -> i32 {
     guard(|| {

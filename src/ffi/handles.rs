@@ -31,7 +31,7 @@ pub fn insert_with(make: impl FnOnce(i32) -> Object) -> i32 {
     // Handles are not reused until the counter wraps, so a stale handle almost never aliases.
     let mut id = r.next;
     while id <= 0 || r.objects.contains_key(&id) {
-        id = if id >= i32::MAX || id <= 0 { 1 } else { id + 1 };
+        id = if id == i32::MAX || id <= 0 { 1 } else { id + 1 };
     }
     r.next = if id == i32::MAX { 1 } else { id + 1 };
     let object = make(id);

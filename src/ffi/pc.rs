@@ -59,6 +59,10 @@ impl FfiPeerConnection {
 /// Creates a data channel; `init` may be NULL (reliable, ordered). Returns the channel handle or a
 /// `P2P_ERR_*`. Blocks up to 5 s (it is a local operation; it normally takes microseconds). Call it
 /// in the pc-create hook so the channel is part of the offer.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 #[no_mangle]
 pub unsafe extern "C" fn p2p_pc_create_data_channel(pc: i32, label: *const c_char, init: *const p2p_data_channel_init) -> i32 {
     guard(|| {

@@ -8,6 +8,10 @@ use std::ffi::{c_char, CStr, CString};
 pub const MAX_STRING_BYTES: usize = 64 * 1024;
 
 /// Borrows a C string argument as UTF-8.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 pub unsafe fn arg<'a>(ptr: *const c_char, name: &str) -> FfiResult<&'a str> {
     if ptr.is_null() {
         return Err(FfiError::arg(format!("{name} is NULL")));
@@ -26,6 +30,10 @@ pub fn c_string(s: &str) -> CString {
 
 /// Copies `s` and a NUL into `buffer` if it fits (truncating otherwise, still NUL-terminated).
 /// Returns the size needed, NUL included.
+///
+/// # Safety
+/// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+/// least as long as the size passed with them.
 pub unsafe fn copy_out(s: &str, buffer: *mut c_char, size: i32) -> i32 {
     let needed = s.len() + 1;
     if !buffer.is_null() && size > 0 {

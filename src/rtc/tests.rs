@@ -221,7 +221,7 @@ async fn a_slow_reader_closes_the_window_and_the_transfer_resumes_when_it_reads(
                 assert_eq!(u32::from_be_bytes(data[..4].try_into().unwrap()), next, "messages arrive in order");
                 next += 1;
                 // Slow at first: a few pauses while the window is reopening.
-                if next % 512 == 0 && next <= 2048 {
+                if next.is_multiple_of(512) && next <= 2048 {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }

@@ -105,6 +105,10 @@ namespace WebRtcP2p.Native
         /// <summary>
         ///  Copies this thread's last error message into `buffer` (NUL-terminated, truncated to fit).
         ///  Returns the size the whole message needs, NUL included; it was copied whole iff that is &lt;= `size`.
+        ///
+        ///  # Safety
+        ///  Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+        ///  least as long as the size passed with them.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_get_last_error", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_get_last_error(byte* buffer, int size);
@@ -112,6 +116,10 @@ namespace WebRtcP2p.Native
         /// <summary>
         ///  Creates a client from its JSON config (see the README for the keys). Returns the handle (&gt; 0)
         ///  or a `P2P_ERR_*`. Does not connect: the first start or list does.
+        ///
+        ///  # Safety
+        ///  Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+        ///  least as long as the size passed with them.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_client_create", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_client_create(byte* config_json);
@@ -145,6 +153,10 @@ namespace WebRtcP2p.Native
         /// <summary>
         ///  Creates the group `name` and becomes its host. Asynchronous: returns a request id; `result_cb`
         ///  gets 0, `P2P_ERR_HOST_EXISTS`, or another error.
+        ///
+        ///  # Safety
+        ///  Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+        ///  least as long as the size passed with them.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_client_start_host", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_client_start_host(int client, byte* name, p2p_client_start_host_result_cb_delegate result_cb, void* user_data);
@@ -158,6 +170,10 @@ namespace WebRtcP2p.Native
         /// <summary>
         ///  Joins the group of `host_id`. Asynchronous: `result_cb` gets 0 once started, or
         ///  `P2P_ERR_START_FAILED` after the P2P timeout.
+        ///
+        ///  # Safety
+        ///  Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+        ///  least as long as the size passed with them.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_client_start_client", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_client_start_client(int client, byte* host_id, p2p_client_start_client_result_cb_delegate result_cb, void* user_data);
@@ -184,12 +200,20 @@ namespace WebRtcP2p.Native
         /// <summary>
         ///  Copies the client's socket id (empty when not connected) into `buffer`. Returns the size needed,
         ///  NUL included; the id was copied whole iff that is &lt;= `size`.
+        ///
+        ///  # Safety
+        ///  Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+        ///  least as long as the size passed with them.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_client_get_id", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_client_get_id(int client, byte* buffer, int size);
 
         /// <summary>
         ///  Copies the host's id (empty when not in a group) into `buffer`; returns like `p2p_client_get_id`.
+        ///
+        ///  # Safety
+        ///  Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+        ///  least as long as the size passed with them.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_client_get_host_id", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_client_get_host_id(int client, byte* buffer, int size);
@@ -217,6 +241,10 @@ namespace WebRtcP2p.Native
         ///  Creates a data channel; `init` may be NULL (reliable, ordered). Returns the channel handle or a
         ///  `P2P_ERR_*`. Blocks up to 5 s (it is a local operation; it normally takes microseconds). Call it
         ///  in the pc-create hook so the channel is part of the offer.
+        ///
+        ///  # Safety
+        ///  Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+        ///  least as long as the size passed with them.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_pc_create_data_channel", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_pc_create_data_channel(int pc, byte* label, p2p_data_channel_init* init);
@@ -240,12 +268,20 @@ namespace WebRtcP2p.Native
         ///  Returns 0, or a `P2P_ERR_*`: `P2P_ERR_CLOSED` when the channel is not open,
         ///  `P2P_ERR_WOULD_BLOCK` when 16 MiB are already buffered (nothing is queued; send again after the
         ///  buffered-amount-low callback), `P2P_ERR_RTC` for another failure. Does not wait for the peer.
+        ///
+        ///  # Safety
+        ///  Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+        ///  least as long as the size passed with them.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_dc_send", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_dc_send(int dc, byte* data, int len, [MarshalAs(UnmanagedType.U1)] bool is_text);
 
         /// <summary>
         ///  Copies the label into `buffer`; returns the size needed, NUL included.
+        ///
+        ///  # Safety
+        ///  Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
+        ///  least as long as the size passed with them.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_dc_get_label", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_dc_get_label(int dc, byte* buffer, int size);
