@@ -32,6 +32,9 @@ if [ -f "unity/Tests~/run.sh" ]; then
   bash "unity/Tests~/run.sh"
 fi
 
+step "Unity package tarball (layout, .meta import settings, version, bundle, C# from the unpacked copy)"
+bash tests/package.sh
+
 if [ -f web/tests/run.sh ]; then
   step "web client (vitest + headless Chromium)"
   bash web/tests/run.sh
