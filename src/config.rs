@@ -63,6 +63,10 @@ pub struct PeerConfig {
     /// `call me`, a flood of joins) is refused; the default matches the server's largest group.
     #[serde(default = "default_max_peers")]
     pub max_peers: usize,
+    /// The Socket.IO handshake auth payload, e.g. `{"token": "<jwt>"}` for a server started with
+    /// `--jwt-secret`. A JSON object; absent by default (Extreal's server takes none).
+    #[serde(default)]
+    pub auth: Option<serde_json::Value>,
 }
 
 fn default_p2p_timeout_ms() -> u64 {
@@ -96,6 +100,7 @@ impl PeerConfig {
             trickle_ice: true,
             bind_addresses: default_bind_addresses(),
             max_peers: default_max_peers(),
+            auth: None,
         }
     }
 
@@ -136,6 +141,9 @@ impl PeerConfig {
                     return Err(P2pError::InvalidConfig(format!("ICE server url must start with stun:, stuns:, turn: or turns:, got {url:?}")));
                 }
             }
+        }
+        if self.auth.as_ref().is_some_and(|a| !a.is_object()) {
+            return Err(P2pError::InvalidConfig("auth must be a JSON object, e.g. {\"token\": \"...\"}".into()));
         }
         if self.max_peers == 0 || self.max_peers > 1024 {
             return Err(P2pError::InvalidConfig(format!("maxPeers must be between 1 and 1024, got {}", self.max_peers)));
@@ -200,6 +208,7 @@ mod tests {
             r#"{"signalingUrl":"http://a:1","iceServers":[{"urls":["http://x"]}]}"#,
             r#"{"signalingUrl":"http://a:1","bindAddresses":["nope"]}"#,
             r#"{"signalingUrl":"http://a:1","maxPeers":0}"#,
+            r#"{"signalingUrl":"http://a:1","auth":"token"}"#,
             "not json",
         ] {
             assert!(matches!(PeerConfig::from_json(bad), Err(P2pError::InvalidConfig(_))), "{bad}");

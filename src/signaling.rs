@@ -52,7 +52,7 @@ impl Signaling {
     /// dropped by rust_socketio), and learns our socket id.
     pub async fn connect(config: &PeerConfig, inbound: mpsc::UnboundedSender<Inbound>) -> Result<Signaling> {
         // The namespace confirmation, with the socket id it carries (empty if the server sent none).
-        let (connected_tx, connected_rx) = oneshot::channel::<String>();
+        let (connected_tx, connected_rx) = oneshot::channel::<std::result::Result<String, String>>();
         let connected_tx = Arc::new(Mutex::new(Some(connected_tx)));
         let closing = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicBool::new(false));
@@ -115,11 +115,25 @@ impl Signaling {
             let connected_tx = connected_tx.clone();
             move |payload: Payload, _: Client| {
                 let text = match &payload {
-                    Payload::Text(v) => v.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" "),
+                    Payload::Text(v) => v
+                        .iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     _ => String::new(),
                 };
-                // Errors before the namespace is confirmed are connect failures, handled by connect().
-                if connected_tx.lock().is_none() && is_transport_error(&text) {
+                // Errors before the namespace is confirmed are connect failures, handled by
+                // connect(); a refusal (CONNECT_ERROR, e.g. a missing or bad token) ends the wait
+                // at once with the server's reason.
+                let pending = connected_tx.lock().take();
+                if let Some(tx) = pending {
+                    if let Some(reason) = connect_error_reason(&text) {
+                        let _ = tx.send(Err(reason));
+                    } else {
+                        *connected_tx.lock() = Some(tx);
+                        tracing::debug!(%text, "socket.io error while connecting");
+                    }
+                } else if is_transport_error(&text) {
                     report_drop(format!("transport error: {text}"));
                 } else {
                     tracing::debug!(%text, "socket.io error");
@@ -131,7 +145,7 @@ impl Signaling {
             let connected_tx = connected_tx.clone();
             move |payload: Payload, _: Client| {
                 if let Some(tx) = connected_tx.lock().take() {
-                    let _ = tx.send(connect_sid(payload));
+                    let _ = tx.send(Ok(connect_sid(payload)));
                 }
                 async {}.boxed()
             }
@@ -139,7 +153,12 @@ impl Signaling {
 
         // Straight to websocket: the default (Any) starts with HTTP long-polling and builds a
         // reqwest client that loads the CA bundle, ~43 ms before the first event can go out.
-        let builder = ClientBuilder::new(config.signaling_url.trim())
+        let mut builder = ClientBuilder::new(config.signaling_url.trim());
+        if let Some(auth) = &config.auth {
+            // The Socket.IO handshake auth payload, e.g. {"token": "<jwt>"} (server --jwt-secret).
+            builder = builder.auth(auth.clone());
+        }
+        let builder = builder
             .transport_type(TransportType::Websocket)
             // Reconnecting is the session's job (`mesh::link`): a new socket has a new id and, for a
             // host, a group to re-create, which rust_socketio's own reconnect knows nothing about.
@@ -158,7 +177,12 @@ impl Signaling {
             Err(_) => return Err(P2pError::ConnectFailed("connection timed out".into())),
         };
         let id = match tokio::time::timeout_at(deadline, connected_rx).await {
-            Ok(Ok(id)) => id,
+            Ok(Ok(Ok(id))) => id,
+            Ok(Ok(Err(reason))) => {
+                closing.store(true, Ordering::SeqCst);
+                let _ = client.disconnect().await;
+                return Err(P2pError::ConnectFailed(format!("the server refused the connection: {reason}")));
+            }
             _ => {
                 closing.store(true, Ordering::SeqCst);
                 let _ = client.disconnect().await;
@@ -261,6 +285,14 @@ fn connect_sid(payload: Payload) -> String {
         },
         _ => String::new(),
     }
+}
+
+/// The server's reason in a refused connect (rust_socketio reports a CONNECT_ERROR packet as the
+/// error text `Received an ConnectError frame: {"message":"…"}`).
+fn connect_error_reason(text: &str) -> Option<String> {
+    let (_, data) = text.split_once("ConnectError frame: ")?;
+    let reason = serde_json::from_str::<Value>(data).ok().and_then(|v| v["message"].as_str().map(str::to_string));
+    Some(reason.unwrap_or_else(|| data.trim().to_string()))
 }
 
 /// rust_socketio reports both transport failures and per-packet parse problems as errors; only the

@@ -49,7 +49,9 @@ pub mod reason {
     pub const NO_ACK: &str = "no-ack";
     /// Refused at connect (global or per-address connection limit).
     pub const TOO_MANY_CONNECTIONS: &str = "too-many-connections";
-    pub const ALL: [&str; 10] = [
+    /// Refused at connect: the server requires a valid token (`--jwt-secret`).
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const ALL: [&str; 11] = [
         NAME_TAKEN,
         INVALID_NAME,
         ALREADY_IN_GROUP,
@@ -60,6 +62,7 @@ pub mod reason {
         RATE_LIMITED,
         NO_ACK,
         TOO_MANY_CONNECTIONS,
+        UNAUTHORIZED,
     ];
 }
 

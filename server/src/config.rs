@@ -32,6 +32,9 @@ pub struct Config {
     pub max_listed_hosts: usize,
     /// How long SIGTERM waits for connections to close before the process exits anyway.
     pub shutdown_timeout_ms: u64,
+    /// When set, every connection must carry `{"token": "<HS256 JWT signed with this>"}` as its
+    /// handshake auth (docs in server/README.md). Off by default.
+    pub jwt_secret: Option<String>,
 }
 
 impl Default for Config {
@@ -51,6 +54,7 @@ impl Default for Config {
             header_timeout_ms: 10_000,
             max_listed_hosts: 200,
             shutdown_timeout_ms: 5_000,
+            jwt_secret: None,
         }
     }
 }
@@ -73,6 +77,7 @@ Options (environment variable in brackets; flags win):
   --header-timeout-ms N       time to send request headers [SIGNALING_HEADER_TIMEOUT_MS] (10000)
   --max-listed-hosts N        groups in one list hosts reply [SIGNALING_MAX_LISTED_HOSTS] (200)
   --shutdown-timeout-ms N     SIGTERM waits at most this long [SIGNALING_SHUTDOWN_TIMEOUT_MS] (5000)
+  --jwt-secret SECRET         require an HS256 JWT as handshake auth [SIGNALING_JWT_SECRET] (off)
   --help                      this text
 ";
 
@@ -108,11 +113,13 @@ impl Config {
                 "header-timeout-ms" => c.header_timeout_ms = parse(key, value)?,
                 "max-listed-hosts" => c.max_listed_hosts = parse(key, value)?,
                 "shutdown-timeout-ms" => c.shutdown_timeout_ms = parse(key, value)?,
+                "jwt-secret" if value.is_empty() => return Err("--jwt-secret must not be empty".into()),
+                "jwt-secret" => c.jwt_secret = Some(value.to_string()),
                 _ => return Err(format!("unknown option --{key}\n\n{USAGE}")),
             }
             Ok(())
         };
-        const KEYS: [&str; 14] = [
+        const KEYS: [&str; 15] = [
             "bind",
             "logging",
             "cors-origin",
@@ -127,6 +134,7 @@ impl Config {
             "header-timeout-ms",
             "max-listed-hosts",
             "shutdown-timeout-ms",
+            "jwt-secret",
         ];
         for key in KEYS {
             let var = format!("SIGNALING_{}", key.to_uppercase().replace('-', "_"));

@@ -3,6 +3,7 @@
 //! extractor (which socketioxide runs in arrival order), onto one queue per socket; a single worker
 //! per socket then validates, routes and acks in exactly the order the client sent.
 
+use crate::auth::JwtVerifier;
 use crate::config::Config;
 use crate::envelope::{self, Envelope};
 use crate::groups::{GroupError, Registry};
@@ -32,12 +33,15 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Socket.IO connections per IP address.
     sockets_per_ip: Arc<PerIp>,
+    /// Set by `--jwt-secret`.
+    jwt: Option<JwtVerifier>,
 }
 
 impl AppState {
     pub fn new(config: Config) -> AppState {
         let sockets_per_ip = PerIp::new(config.max_sockets_per_ip);
-        AppState { config, registry: Default::default(), metrics: Default::default(), sockets_per_ip }
+        let jwt = config.jwt_secret.as_deref().map(JwtVerifier::new);
+        AppState { config, registry: Default::default(), metrics: Default::default(), sockets_per_ip, jwt }
     }
 }
 
@@ -102,7 +106,14 @@ impl std::error::Error for Refused {}
 /// queue and worker, and its events. Runs as connect middleware, which socketioxide awaits before it
 /// confirms the connection: handlers registered in the connect handler proper could miss the
 /// client's first event.
-pub fn on_connect(socket: SocketRef, state: Arc<AppState>, io: SocketIo) -> Result<(), Refused> {
+pub fn on_connect(socket: SocketRef, auth: Option<Value>, state: Arc<AppState>, io: SocketIo) -> Result<(), Refused> {
+    if let Some(verifier) = &state.jwt {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if let Err(why) = verifier.check(auth.as_ref(), now) {
+            state.metrics.reject(Rejection::Unauthorized);
+            return Err(Refused(why));
+        }
+    }
     let connections = state.metrics.connections.fetch_add(1, Ordering::SeqCst) + 1;
     if connections as usize > state.config.max_connections {
         state.metrics.connections.fetch_sub(1, Ordering::SeqCst);

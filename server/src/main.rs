@@ -1,6 +1,7 @@
 //! p2p-signaling: the signaling server of webrtc_p2p groups. Speaks the Extreal P2P protocol over
 //! Socket.IO (docs/protocol.md) with group-scoped routing, validated input and limits.
 
+mod auth;
 mod config;
 mod envelope;
 mod groups;
@@ -16,7 +17,7 @@ use axum::routing::get;
 use axum::Router;
 use config::Config;
 use handlers::AppState;
-use socketioxide::extract::SocketRef;
+use socketioxide::extract::{SocketRef, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::SocketIo;
 use std::io::Write;
@@ -88,8 +89,8 @@ async fn main() {
     {
         let state = state.clone();
         let io2 = io.clone();
-        let middleware = move |socket: SocketRef| {
-            let result = handlers::on_connect(socket, state.clone(), io2.clone());
+        let middleware = move |socket: SocketRef, TryData(auth): TryData<serde_json::Value>| {
+            let result = handlers::on_connect(socket, auth.ok(), state.clone(), io2.clone());
             async move { result }
         };
         io.ns("/", (async || {}).with(middleware));

@@ -16,10 +16,11 @@ pub enum Rejection {
     NameTaken,
     NoAck,
     TooManyConnections,
+    Unauthorized,
 }
 
 impl Rejection {
-    const ALL: [Rejection; 10] = [
+    const ALL: [Rejection; 11] = [
         Rejection::Malformed,
         Rejection::InvalidName,
         Rejection::AlreadyInGroup,
@@ -30,6 +31,7 @@ impl Rejection {
         Rejection::NameTaken,
         Rejection::NoAck,
         Rejection::TooManyConnections,
+        Rejection::Unauthorized,
     ];
 
     /// The `reason` field of a rejection reply (the protocol's vocabulary).
@@ -46,6 +48,7 @@ impl Rejection {
             Rejection::NameTaken => reason::NAME_TAKEN,
             Rejection::NoAck => reason::NO_ACK,
             Rejection::TooManyConnections => reason::TOO_MANY_CONNECTIONS,
+            Rejection::Unauthorized => reason::UNAUTHORIZED,
         }
     }
 
@@ -61,6 +64,7 @@ impl Rejection {
             Rejection::NameTaken => "name_taken",
             Rejection::NoAck => "no_ack",
             Rejection::TooManyConnections => "too_many_connections",
+            Rejection::Unauthorized => "unauthorized",
         }
     }
 }

@@ -66,6 +66,13 @@ namespace WebRtcP2p
         /// </summary>
         public List<string> BindAddresses { get; set; }
 
+        /// <summary>
+        /// The Socket.IO handshake auth payload as string fields, e.g. { "token", "&lt;jwt&gt;" } for a
+        /// signaling server started with --jwt-secret (a refusal raises OnConnectFailed with the
+        /// server's reason). Null (the default) sends none, as Extreal's server expects.
+        /// </summary>
+        public Dictionary<string, string> Auth { get; set; }
+
         public PeerConfig(
             string signalingUrl,
             SocketOptions socketOptions = null,
@@ -124,6 +131,15 @@ namespace WebRtcP2p
                     w.String(a);
                 }
                 w.EndArray();
+            }
+            if (Auth != null)
+            {
+                w.Key("auth").BeginObject();
+                foreach (var field in Auth)
+                {
+                    w.Key(field.Key).String(field.Value);
+                }
+                w.EndObject();
             }
             w.EndObject();
             return w.ToString();

@@ -410,6 +410,11 @@ namespace WebRtcP2p.Tests
             Assert.Throws<ArgumentNullException>(() => new NativePeerClient(null, null), "null config");
             var badUrl = Assert.Throws<PeerClientException>(() => new NativePeerClient(TestPeer.TestConfig("not a url"), null), "bad URL");
             Assert.Equal(ErrorCodes.InvalidConfig, badUrl.Code, "bad URL code");
+            // Auth reaches the config JSON as an object the native library accepts.
+            var withAuth = TestPeer.TestConfig("http://127.0.0.1:9");
+            withAuth.Auth = new Dictionary<string, string> { { "token", "a.b\"c" } };
+            Assert.True(withAuth.ToJson().Contains("\"auth\":{\"token\":\"a.b\\\"c\"}"), "auth in the config JSON: " + withAuth.ToJson());
+            new NativePeerClient(withAuth, null).Dispose();
 
             using (var server = new SignalingServer())
             using (var peer = new TestPeer("peer", server.Url))

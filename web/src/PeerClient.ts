@@ -32,6 +32,8 @@ export interface PeerConfig {
   trickleIce?: boolean;
   /** Most peer connections at once; a remote asking for more (forged `call me`, a join flood) is refused. Default 63. */
   maxPeers?: number;
+  /** The Socket.IO handshake auth payload, e.g. `{ token: "<jwt>" }` for a server started with `--jwt-secret`. */
+  auth?: Record<string, unknown>;
 }
 
 /** The events of the native client, by name; each carries one string (own id, a reason or a peer id). */
@@ -85,7 +87,7 @@ interface Peer {
  * native client (docs/protocol.md). Everything is event-driven: no polling loops.
  */
 export class PeerClient {
-  private readonly config: Required<Omit<PeerConfig, "socketOptions" | "pcConfig">> & Pick<PeerConfig, "socketOptions" | "pcConfig">;
+  private readonly config: Required<Omit<PeerConfig, "socketOptions" | "pcConfig" | "auth">> & Pick<PeerConfig, "socketOptions" | "pcConfig" | "auth">;
   private socket: Socket | null = null;
   private readonly peers = new Map<string, Peer>();
   private readonly createHooks: PcCreateHook[] = [];
@@ -202,7 +204,8 @@ export class PeerClient {
 
   private connect(): Promise<Socket> {
     if (this.socket?.connected) return Promise.resolve(this.socket);
-    const socket = io(this.config.signalingUrl, { reconnection: false, timeout: 5000, ...this.config.socketOptions });
+    const auth = this.config.auth ? { auth: this.config.auth } : {};
+    const socket = io(this.config.signalingUrl, { reconnection: false, timeout: 5000, ...auth, ...this.config.socketOptions });
     this.socket = socket;
     socket.on("message", (body: unknown) => {
       const m = parseMessage(body);

@@ -33,6 +33,7 @@ export const Reason = {
   rateLimited: "rate-limited",
   noAck: "no-ack",
   tooManyConnections: "too-many-connections",
+  unauthorized: "unauthorized",
 } as const;
 
 /** Limits shared by the server and both clients. */

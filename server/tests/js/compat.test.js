@@ -89,3 +89,35 @@ test("a message outside the group gets an error event and is not delivered", asy
   a.disconnect();
   b.disconnect();
 });
+
+test("with --jwt-secret, a connect without a valid token is refused with the reason, one with it works", async () => {
+  const { createHmac } = await import("node:crypto");
+  const b64 = (s) => Buffer.from(s).toString("base64url");
+  const jwt = (secret, claims) => {
+    const signed = `${b64('{"alg":"HS256","typ":"JWT"}')}.${b64(JSON.stringify(claims))}`;
+    return `${signed}.${createHmac("sha256", secret).update(signed).digest("base64url")}`;
+  };
+  const secured = spawn(process.env.P2P_SIGNALING_BIN, ["--bind", "127.0.0.1:0", "--jwt-secret", "js secret"], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const securedUrl = await new Promise((resolve) => {
+      createInterface({ input: secured.stdout }).on("line", (l) => l.startsWith("p2p-signaling listening on ") && resolve(l.split(" ").pop()));
+    });
+    const attempt = (auth) =>
+      new Promise((resolve) => {
+        const s = io(securedUrl, { transports: ["websocket"], reconnection: false, forceNew: true, auth });
+        s.on("connect", () => resolve({ ok: true, s }));
+        s.on("connect_error", (e) => resolve({ ok: false, reason: e.message }));
+      });
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    assert.match((await attempt(undefined)).reason, /missing token/);
+    assert.match((await attempt({ token: jwt("wrong", { exp }) })).reason, /invalid token signature/);
+    assert.match((await attempt({ token: jwt("js secret", { exp: exp - 120 }) })).reason, /token expired/);
+    const good = await attempt({ token: jwt("js secret", { exp }) });
+    assert.equal(good.ok, true);
+    const listed = await good.s.emitWithAck("list hosts");
+    assert.equal(listed.status, 200);
+    good.s.disconnect();
+  } finally {
+    secured.kill();
+  }
+});
