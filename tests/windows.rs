@@ -3,9 +3,10 @@
 //! against it, run under Wine against the Linux signaling server, alone and in one mesh with a
 //! native Linux peer. All traffic stays on 127.0.0.1.
 //!
-//! Needs wine, x86_64-w64-mingw32-gcc and the rust target (`.ci/run` installs them). Without them
-//! the tests say so on stderr and pass, except when `CI` or `P2P_REQUIRE_WINDOWS` is set: then a
-//! missing tool fails them, so CI cannot go green without running them.
+//! The DLL is the debug build unless `P2P_WINDOWS_RELEASE=1`. Needs wine, x86_64-w64-mingw32-gcc
+//! and the rust target (`.ci/run` installs them). Without them the tests say so on stderr and
+//! pass, except when `CI` or `P2P_REQUIRE_WINDOWS` is set: then a missing tool fails them, so CI
+//! cannot go green without running them.
 //!
 //! Wine 8.0 lacks bcryptprimitives.dll (std's `ProcessPrng`, Windows 10+): the tests build a
 //! stand-in (tests/c/bcryptprimitives.c) next to their executables. The DLL under test is unchanged.
@@ -104,7 +105,27 @@ fn run_ok(cmd: &mut Command, what: &str) -> String {
 fn prepare() -> WinePlace {
     let root = root();
     let target = target_dir();
-    let stdout = run_ok(Command::new("bash").arg(root.join("scripts/build-windows.sh")).current_dir(&root), "scripts/build-windows.sh");
+    // The debug build by default (quicker to rebuild); P2P_WINDOWS_RELEASE=1 tests the release DLL,
+    // the one scripts/build-windows.sh --release puts in the Unity package.
+    let mut build = Command::new("bash");
+    build.arg(root.join("scripts/build-windows.sh")).current_dir(&root);
+    // Without what cargo sets for this test process: ring's build script tracks CARGO_MANIFEST_DIR,
+    // so inheriting it would make every build here and every build from a shell rebuild the DLL.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key == "CARGO"
+            || key == "OUT_DIR"
+            || ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_TARGET_TMPDIR", "CARGO_PRIMARY_"]
+                .iter()
+                .any(|p| key.starts_with(p))
+        {
+            build.env_remove(&*key);
+        }
+    }
+    if std::env::var("P2P_WINDOWS_RELEASE").as_deref() == Ok("1") {
+        build.arg("--release");
+    }
+    let stdout = run_ok(&mut build, "scripts/build-windows.sh");
     let dll = PathBuf::from(stdout.lines().last().expect("build-windows.sh prints the DLL path").trim());
     let import_lib = dll.with_file_name("libwebrtc_p2p.dll.a");
 
