@@ -109,6 +109,9 @@ fn prepare() -> WinePlace {
     // the one scripts/build-windows.sh --release puts in the Unity package.
     let mut build = Command::new("bash");
     build.arg(root.join("scripts/build-windows.sh")).current_dir(&root);
+    if std::env::var("P2P_WINDOWS_RELEASE").as_deref() == Ok("1") {
+        build.arg("--release");
+    }
     // Without what cargo sets for this test process: ring's build script tracks CARGO_MANIFEST_DIR,
     // so inheriting it would make every build here and every build from a shell rebuild the DLL.
     for (key, _) in std::env::vars_os() {
@@ -121,9 +124,6 @@ fn prepare() -> WinePlace {
         {
             build.env_remove(&*key);
         }
-    }
-    if std::env::var("P2P_WINDOWS_RELEASE").as_deref() == Ok("1") {
-        build.arg("--release");
     }
     let stdout = run_ok(&mut build, "scripts/build-windows.sh");
     let dll = PathBuf::from(stdout.lines().last().expect("build-windows.sh prints the DLL path").trim());
