@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of the project: Rust (plugin core, C ABI, C caller, server), the server's JS
-# client compatibility test, the Unity C# package under Mono, the web client (unit + headless
-# Chromium) and the Extreal compatibility suite (compat/). Each suite prints its own counts; the
-# script stops at the first failing suite.
+# Runs every test of the project: Rust (plugin core, C ABI, C caller, the Windows DLL under Wine,
+# server), the server's JS client compatibility test, the Unity C# package under Mono, the web
+# client (unit + headless Chromium) and the Extreal compatibility suite (compat/). Each suite prints
+# its own counts; the script stops at the first failing suite.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -19,7 +19,14 @@ bash scripts/patch-deps.sh
 step "build (workspace, tests, examples)"
 cargo build --workspace --all-targets
 
-step "Rust tests (client core, C ABI, C caller, bindings, server)"
+step "Windows plugin (x86_64-pc-windows-gnu with MinGW; tested under Wine by tests/windows.rs)"
+if [ -n "${P2P_REQUIRE_WINDOWS:-}${CI:-}" ] || { command -v x86_64-w64-mingw32-gcc && command -v wine; } >/dev/null; then
+  bash scripts/build-windows.sh
+else
+  echo "skipped: no wine or x86_64-w64-mingw32-gcc here (.ci/run installs them); tests/windows.rs will say so too"
+fi
+
+step "Rust tests (client core, C ABI, C caller, Windows DLL under Wine, bindings, server)"
 cargo test --workspace --no-fail-fast -- --test-threads=2
 
 if [ -f server/tests/js/run.sh ]; then

@@ -14,8 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use webrtc::runtime::{AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, Runtime, TokioRuntime};
 
-/// Requested size of each UDP socket's receive and send buffers. The kernel caps it at
-/// `net.core.rmem_max` / `wmem_max`; raising those sysctls lets it take full effect.
+/// Requested size of each UDP socket's receive and send buffers. Linux caps it at
+/// `net.core.rmem_max` / `wmem_max`; raising those sysctls lets it take full effect. Windows has no
+/// such cap and grants it as asked (its default is 64 KiB), so the same request serves both.
 pub const UDP_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug)]
