@@ -67,10 +67,11 @@ fn main() {
     config.no_includes = true;
     config.documentation = true;
     config.style = cbindgen::Style::Type;
-    config.export.exclude = ["MAX_HOST_NAME_CHARS", "MAX_PEER_ID_BYTES", "MAX_CONFIG_JSON_BYTES", "MAX_STRING_BYTES", "MAX_MESSAGE_BYTES"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    config.export.exclude =
+        ["MAX_HOST_NAME_CHARS", "MAX_PEER_ID_BYTES", "MAX_CONFIG_JSON_BYTES", "MAX_STRING_BYTES", "MAX_MESSAGE_BYTES"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     let header_path = out.join("webrtc_p2p.h");
     // Only the FFI files are parsed: a public constant elsewhere in the crate must not leak into
     // the C ABI (it did once: the UDP buffer size).
@@ -78,10 +79,7 @@ fn main() {
     for f in FFI_FILES {
         builder = builder.with_src(root.join("src/ffi").join(f));
     }
-    builder
-        .generate()
-        .expect("cbindgen failed")
-        .write_to_file(&header_path);
+    builder.generate().expect("cbindgen failed").write_to_file(&header_path);
 
     let cs_path = out.join("NativeMethods.g.cs");
     let mut cs = csbindgen::Builder::default();
@@ -103,7 +101,13 @@ fn main() {
     let cs = std::fs::read_to_string(&cs_path).unwrap();
     let cs: String = cs
         .lines()
-        .map(|line| if line.contains("public delegate") { line.replace(" bool ", " [MarshalAs(UnmanagedType.U1)] bool ") } else { line.to_string() })
+        .map(|line| {
+            if line.contains("public delegate") {
+                line.replace(" bool ", " [MarshalAs(UnmanagedType.U1)] bool ")
+            } else {
+                line.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
         + "\n";
@@ -147,10 +151,34 @@ fn code_groups(types_rs: &str) -> Vec<CodeGroup> {
             doc: "Results of the C ABI: 0 or a negative P2P_ERR_* code.",
             members: vec![],
         },
-        CodeGroup { prefix: "P2P_EVENT_", name: "EventCode", cs_name: "EventCodes", doc: "Events passed to the event callback (P2P_EVENT_*).", members: vec![] },
-        CodeGroup { prefix: "P2P_DC_", name: "DataChannelStateCode", cs_name: "DataChannelStates", doc: "Data channel states (P2P_DC_*).", members: vec![] },
-        CodeGroup { prefix: "P2P_ROLE_", name: "RoleCode", cs_name: "RoleCodes", doc: "Client roles (P2P_ROLE_*).", members: vec![] },
-        CodeGroup { prefix: "P2P_LOG_", name: "LogLevelCode", cs_name: "LogLevels", doc: "Log levels (P2P_LOG_*).", members: vec![] },
+        CodeGroup {
+            prefix: "P2P_EVENT_",
+            name: "EventCode",
+            cs_name: "EventCodes",
+            doc: "Events passed to the event callback (P2P_EVENT_*).",
+            members: vec![],
+        },
+        CodeGroup {
+            prefix: "P2P_DC_",
+            name: "DataChannelStateCode",
+            cs_name: "DataChannelStates",
+            doc: "Data channel states (P2P_DC_*).",
+            members: vec![],
+        },
+        CodeGroup {
+            prefix: "P2P_ROLE_",
+            name: "RoleCode",
+            cs_name: "RoleCodes",
+            doc: "Client roles (P2P_ROLE_*).",
+            members: vec![],
+        },
+        CodeGroup {
+            prefix: "P2P_LOG_",
+            name: "LogLevelCode",
+            cs_name: "LogLevels",
+            doc: "Log levels (P2P_LOG_*).",
+            members: vec![],
+        },
     ];
     let pascal = |s: &str| s.split('_').map(|w| w[..1].to_string() + &w[1..].to_lowercase()).collect::<String>();
     let mut doc = Vec::new();

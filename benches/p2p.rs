@@ -124,7 +124,8 @@ async fn bench_mesh(url: &str) {
     // A STUN server that never answers (a bound UDP socket nobody reads): the common real case of
     // an unreachable ICE server, without sending anything off this machine.
     let blackhole = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let unreachable = vec![IceServer { urls: vec![format!("stun:{}", blackhole.local_addr().unwrap())], ..Default::default() }];
+    let unreachable =
+        vec![IceServer { urls: vec![format!("stun:{}", blackhole.local_addr().unwrap())], ..Default::default() }];
     let mut modes = vec![
         MeshMode { name: "trickle", trickle: true, ice_servers: vec![] },
         MeshMode { name: "vanilla", trickle: false, ice_servers: vec![] },
@@ -135,7 +136,11 @@ async fn bench_mesh(url: &str) {
     if let Some((_, port)) = &coturn {
         let servers = vec![
             IceServer { urls: vec![format!("stun:127.0.0.1:{port}")], ..Default::default() },
-            IceServer { urls: vec![format!("turn:127.0.0.1:{port}")], username: "bench".into(), credential: "bench".into() },
+            IceServer {
+                urls: vec![format!("turn:127.0.0.1:{port}")],
+                username: "bench".into(),
+                credential: "bench".into(),
+            },
         ];
         modes.push(MeshMode { name: "trickle, local STUN/TURN", trickle: true, ice_servers: servers.clone() });
         modes.push(MeshMode { name: "vanilla, local STUN/TURN", trickle: false, ice_servers: servers });
@@ -178,7 +183,15 @@ fn start_coturn() -> Option<(Child, u16)> {
     let bin = ["/usr/bin/turnserver", "/usr/sbin/turnserver"].into_iter().find(|p| std::path::Path::new(p).exists())?;
     let port = UdpSocket::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
     let child = Command::new(bin)
-        .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--allow-loopback-peers", "--no-tls", "--no-dtls", "--no-cli"])
+        .args([
+            "-n",
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            "--allow-loopback-peers",
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+        ])
         .args(["--lt-cred-mech", "--user=bench:bench", "--realm=bench", "--log-file=stdout", "--no-stdout-log"])
         .arg(format!("--listening-port={port}"))
         .args(["--min-port=49152", "--max-port=49999"])
@@ -275,7 +288,9 @@ async fn join_once(url: &str, n: usize, trickle: bool, round: usize) -> JoinPhas
     }
     let since = |t: Option<Instant>| t.map(|t| ms(t.saturating_duration_since(t0))).unwrap_or(f64::NAN);
     let timelines: Vec<webrtc_p2p::Timeline> = pcs.lock().iter().map(|pc| pc.timeline()).collect();
-    let last = |f: &dyn Fn(&webrtc_p2p::Timeline) -> Option<Instant>| timelines.iter().map(|t| since(f(t))).fold(0.0, f64::max);
+    let last = |f: &dyn Fn(&webrtc_p2p::Timeline) -> Option<Instant>| {
+        timelines.iter().map(|t| since(f(t))).fold(0.0, f64::max)
+    };
     let phases = JoinPhases {
         signaling: ms(t0 - t_connect),
         pc_created: last(&|t| Some(t.created)),
@@ -369,7 +384,11 @@ async fn rust_throughput(url: &str, size: usize, reliable: bool, total: usize) -
     let (mut sender, mut receiver) = (None, None);
     while sender.is_none() || receiver.is_none() {
         let (is_sender, dc) = rx.recv().await.unwrap();
-        if is_sender { sender = Some(dc) } else { receiver = Some(dc) }
+        if is_sender {
+            sender = Some(dc)
+        } else {
+            receiver = Some(dc)
+        }
     }
     let (sender, receiver) = (sender.unwrap(), receiver.unwrap());
     // Wait for both ends to be open.
@@ -411,7 +430,11 @@ async fn rust_throughput(url: &str, size: usize, reliable: bool, total: usize) -
     let secs = last.duration_since(t0).as_secs_f64().max(1e-6);
     client.stop().await;
     host.stop().await;
-    Figures { mib_s: bytes as f64 / secs / 1048576.0, msgs_s: msgs as f64 / secs, delivered: msgs as f64 / count as f64 }
+    Figures {
+        mib_s: bytes as f64 / secs / 1048576.0,
+        msgs_s: msgs as f64 / secs,
+        delivered: msgs as f64 / count as f64,
+    }
 }
 
 // The C ABI path: plain extern "C" callbacks and globals, as a C caller would write it.
@@ -520,7 +543,11 @@ fn c_throughput(url: &str, size: usize, reliable: bool, total: usize) -> Figures
     let (bytes, msgs) = (C_BYTES.load(Ordering::SeqCst), C_MSGS.load(Ordering::SeqCst));
     p2p_client_destroy(client);
     p2p_client_destroy(host);
-    Figures { mib_s: bytes as f64 / secs / 1048576.0, msgs_s: msgs as f64 / secs, delivered: msgs as f64 / count as f64 }
+    Figures {
+        mib_s: bytes as f64 / secs / 1048576.0,
+        msgs_s: msgs as f64 / secs,
+        delivered: msgs as f64 / count as f64,
+    }
 }
 
 async fn bench_datachannel(url: &str) {
@@ -528,14 +555,20 @@ async fn bench_datachannel(url: &str) {
     println!("| path | channel | message | MiB/s | messages/s | delivered |");
     println!("|---|---|---|---|---|---|");
     for reliable in [true, false] {
-        let sizes: &[usize] = if reliable { &[64, 256, 1024, 4096, 16 * 1024, 64 * 1024] } else { &[64, 1024, 16 * 1024, 64 * 1024] };
+        let sizes: &[usize] =
+            if reliable { &[64, 256, 1024, 4096, 16 * 1024, 64 * 1024] } else { &[64, 1024, 16 * 1024, 64 * 1024] };
         for &size in sizes {
             // 32 MiB (16 unreliable), at most 200k messages.
             let total = (if reliable { 32 << 20 } else { 16 << 20 }).min(size * 200_000);
             let kind = if reliable { "reliable" } else { "unreliable (unordered, 0 rtx)" };
             let label = if size >= 1024 { format!("{} KiB", size / 1024) } else { format!("{size} B") };
             let r = rust_throughput(url, size, reliable, total).await;
-            println!("| Rust API | {kind} | {label} | {:.1} | {:.0} | {:.1}% |", r.mib_s, r.msgs_s, r.delivered * 100.0);
+            println!(
+                "| Rust API | {kind} | {label} | {:.1} | {:.0} | {:.1}% |",
+                r.mib_s,
+                r.msgs_s,
+                r.delivered * 100.0
+            );
             let url2 = url.to_string();
             let c = tokio::task::spawn_blocking(move || c_throughput(&url2, size, reliable, total)).await.unwrap();
             println!("| C ABI | {kind} | {label} | {:.1} | {:.0} | {:.1}% |", c.mib_s, c.msgs_s, c.delivered * 100.0);
@@ -641,7 +674,8 @@ fn c_rtt(url: &str) {
 async fn bench_footprint(url: &str) {
     println!("\n## Footprint\n");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new(env!("CARGO")).args(["build", "-q", "--release", "--lib"]).current_dir(&root).status().unwrap();
+    let status =
+        Command::new(env!("CARGO")).args(["build", "-q", "--release", "--lib"]).current_dir(&root).status().unwrap();
     assert!(status.success());
     let lib = target_dir().join("release/libwebrtc_p2p.so");
     let stripped = std::env::temp_dir().join("libwebrtc_p2p.stripped.so");
@@ -805,7 +839,10 @@ async fn bench_stats(url: &str) {
             std::hint::black_box(pc.stats().await);
         })
         .await;
-        println!("| Rust `PeerConnection::stats()` | 1 | {p50:.1} | {p99:.1} | {max:.0} | {} |", pc.stats().await.to_json().len());
+        println!(
+            "| Rust `PeerConnection::stats()` | 1 | {p50:.1} | {p99:.1} | {max:.0} | {} |",
+            pc.stats().await.to_json().len()
+        );
         for m in &members {
             m.stop().await;
         }

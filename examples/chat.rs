@@ -65,7 +65,9 @@ fn watch(peer: String, dc: Arc<DataChannel>, channels: Channels, mesh: Channels)
                     channels.lock().insert(peer.clone(), dc.clone());
                     say(format!("open {peer}"));
                 }
-                DataChannelEvent::Message { data, .. } => say(format!("recv {peer} {}", String::from_utf8_lossy(&data))),
+                DataChannelEvent::Message { data, .. } => {
+                    say(format!("recv {peer} {}", String::from_utf8_lossy(&data)))
+                }
                 DataChannelEvent::Close => break,
                 _ => {}
             }
@@ -202,7 +204,8 @@ async fn publish_stats(client: Arc<PeerClient>, mesh: Channels) {
         if targets.is_empty() {
             continue;
         }
-        let report = serde_json::json!({ "from": client.client_id().unwrap_or_default(), "links": client.stats().await });
+        let report =
+            serde_json::json!({ "from": client.client_id().unwrap_or_default(), "links": client.stats().await });
         let text = report.to_string();
         for dc in targets {
             let _ = dc.send_text(&text).await;

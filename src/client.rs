@@ -362,5 +362,4 @@ impl Inner {
         }
         self.release_role();
     }
-
 }

@@ -137,8 +137,14 @@ impl PeerConfig {
                 return Err(P2pError::InvalidConfig("an ICE server needs at least one url".into()));
             }
             for url in &server.urls {
-                if !(url.starts_with("stun:") || url.starts_with("stuns:") || url.starts_with("turn:") || url.starts_with("turns:")) {
-                    return Err(P2pError::InvalidConfig(format!("ICE server url must start with stun:, stuns:, turn: or turns:, got {url:?}")));
+                if !(url.starts_with("stun:")
+                    || url.starts_with("stuns:")
+                    || url.starts_with("turn:")
+                    || url.starts_with("turns:"))
+                {
+                    return Err(P2pError::InvalidConfig(format!(
+                        "ICE server url must start with stun:, stuns:, turn: or turns:, got {url:?}"
+                    )));
                 }
             }
         }
@@ -146,7 +152,10 @@ impl PeerConfig {
             return Err(P2pError::InvalidConfig("auth must be a JSON object, e.g. {\"token\": \"...\"}".into()));
         }
         if self.max_peers == 0 || self.max_peers > 1024 {
-            return Err(P2pError::InvalidConfig(format!("maxPeers must be between 1 and 1024, got {}", self.max_peers)));
+            return Err(P2pError::InvalidConfig(format!(
+                "maxPeers must be between 1 and 1024, got {}",
+                self.max_peers
+            )));
         }
         if self.bind_addresses.is_empty() {
             return Err(P2pError::InvalidConfig("bindAddresses must not be empty".into()));

@@ -232,8 +232,10 @@ impl Signaling {
             .map_err(|_| P2pError::Closed(format!("no answer to {name:?}")))?
             .ok_or_else(|| P2pError::Rejected { status: 0, message: format!("empty answer to {name:?}") })?;
         tracing::trace!(%value, "ack");
-        serde_json::from_value::<Ack>(value.clone())
-            .map_err(|e| P2pError::Rejected { status: 0, message: format!("malformed answer to {name:?}: {e}: {value}") })
+        serde_json::from_value::<Ack>(value.clone()).map_err(|e| P2pError::Rejected {
+            status: 0,
+            message: format!("malformed answer to {name:?}: {e}: {value}"),
+        })
     }
 
     /// `create host`: 200 makes us the host of a new group. Servers refuse with 409 whatever the
@@ -299,7 +301,21 @@ fn connect_error_reason(text: &str) -> Option<String> {
 /// former mean the connection is gone.
 fn is_transport_error(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    ["engineio", "connection", "transport", "websocket", "reset", "closed", "incomplete", "eof", "heartbeat", "ping", "http", "refused", "broken pipe"]
-        .iter()
-        .any(|k| t.contains(k))
+    [
+        "engineio",
+        "connection",
+        "transport",
+        "websocket",
+        "reset",
+        "closed",
+        "incomplete",
+        "eof",
+        "heartbeat",
+        "ping",
+        "http",
+        "refused",
+        "broken pipe",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
 }

@@ -96,7 +96,8 @@ async fn forged_call_me_and_offers_open_no_connections() {
     assert!(host_saw.len() <= 2 && member_saw.len() <= 2, "host {host_saw:?} member {member_saw:?}");
 
     // The attacker never answers: after the P2P timeout the host gives its connection up.
-    let gave_up = wait_for(&mut host_events, 15, |e| matches!(e, Event::UserDisconnecting(id) if *id == attacker.id)).await;
+    let gave_up =
+        wait_for(&mut host_events, 15, |e| matches!(e, Event::UserDisconnecting(id) if *id == attacker.id)).await;
     assert_eq!(gave_up, Event::UserDisconnecting(attacker.id.clone()));
     assert!(host.is_running() && member.is_running(), "the honest members are unharmed");
     attacker.client.disconnect().await.unwrap();

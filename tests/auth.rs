@@ -16,7 +16,11 @@ const SECRET: &str = "test secret";
 
 /// An HS256 JWT over `claims`.
 fn token(secret: &str, claims: Value) -> Value {
-    let signed = format!("{}.{}", URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let signed = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
     let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes()), signed.as_bytes());
     json!({ "token": format!("{signed}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref())) })
 }
@@ -46,7 +50,10 @@ async fn only_clients_with_a_valid_token_connect() {
             other => panic!("{reason}: {other:?}"),
         }
         assert!(started.elapsed() < Duration::from_secs(5), "{reason}: the refusal waited for the connection timeout");
-        assert!(matches!(wait_for(&mut events, 5, |e| matches!(e, Event::ConnectFailed(_))).await, Event::ConnectFailed(_)));
+        assert!(matches!(
+            wait_for(&mut events, 5, |e| matches!(e, Event::ConnectFailed(_))).await,
+            Event::ConnectFailed(_)
+        ));
     }
 
     // With tokens, a group forms and passes messages as without auth.

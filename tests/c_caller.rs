@@ -40,7 +40,11 @@ fn assert_smoke_ok(out: &Output, exe: &Path) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let _ = std::fs::remove_file(exe);
-    assert!(out.status.success() && stdout.contains("c smoke: ok"), "status {}\nstdout: {stdout}\nstderr: {stderr}", out.status);
+    assert!(
+        out.status.success() && stdout.contains("c smoke: ok"),
+        "status {}\nstdout: {stdout}\nstderr: {stderr}",
+        out.status
+    );
 }
 
 #[test]
@@ -56,7 +60,10 @@ fn a_c_program_hosts_joins_and_exchanges_messages() {
 #[test]
 fn the_c_program_is_clean_under_valgrind() {
     if Command::new("valgrind").arg("--version").output().is_err() {
-        assert!(std::env::var("P2P_SKIP_VALGRIND").as_deref() == Ok("1"), "valgrind is not installed (apt install valgrind, or P2P_SKIP_VALGRIND=1)");
+        assert!(
+            std::env::var("P2P_SKIP_VALGRIND").as_deref() == Ok("1"),
+            "valgrind is not installed (apt install valgrind, or P2P_SKIP_VALGRIND=1)"
+        );
         return;
     }
     let (exe, lib_dir) = build_smoke("smoke_vg");

@@ -77,7 +77,11 @@ unsafe extern "C" fn on_event(ud: *mut c_void, _client: i32, event: i32, arg: *c
     let arg = unsafe { text(arg) };
     let stop = {
         let mut s = r.seen.lock();
-        if event == P2P_EVENT_USER_CONNECTED { s.stop_on_connected.take() } else { None }
+        if event == P2P_EVENT_USER_CONNECTED {
+            s.stop_on_connected.take()
+        } else {
+            None
+        }
     };
     if let Some(client) = stop {
         // Re-entrant call from inside a callback: must not deadlock.
@@ -272,7 +276,9 @@ fn a_host_and_two_clients_form_a_mesh_through_the_c_abi() {
     assert_eq!(p2p_client_stop(b.handle), P2P_OK);
     assert_eq!(p2p_client_is_running(b.handle), 0);
     for m in [&host, &a] {
-        m.rec.wait(10, "b disconnecting", |s| s.events.contains(&(P2P_EVENT_USER_DISCONNECTING, b_id.clone())).then_some(()));
+        m.rec.wait(10, "b disconnecting", |s| {
+            s.events.contains(&(P2P_EVENT_USER_DISCONNECTING, b_id.clone())).then_some(())
+        });
         m.rec.wait(10, "close hook", |s| (s.closed_pcs == vec![b_id.clone()]).then_some(()));
     }
 
@@ -314,15 +320,24 @@ fn bad_input_gets_error_codes_and_messages() {
         assert!(c > 0);
         assert_eq!(p2p_dc_get_state(c), P2P_ERR_INVALID_HANDLE, "a client handle is not a data channel");
         assert!(last_error().contains("not a data channel"));
-        assert_eq!(p2p_pc_set_data_channel_callback(c, Some(on_remote_channel), ptr::null_mut()), P2P_ERR_INVALID_HANDLE);
+        assert_eq!(
+            p2p_pc_set_data_channel_callback(c, Some(on_remote_channel), ptr::null_mut()),
+            P2P_ERR_INVALID_HANDLE
+        );
 
         // Bad arguments to a good handle.
         assert_eq!(p2p_client_start_host(c, ptr::null(), Some(on_result), ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
         assert_eq!(p2p_client_start_host(c, c"ok".as_ptr(), None, ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
-        assert_eq!(p2p_client_start_host(c, c"   ".as_ptr(), Some(on_result), ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+        assert_eq!(
+            p2p_client_start_host(c, c"   ".as_ptr(), Some(on_result), ptr::null_mut()),
+            P2P_ERR_INVALID_ARGUMENT
+        );
         let long = CString::new("n".repeat(65)).unwrap();
         assert_eq!(p2p_client_start_host(c, long.as_ptr(), Some(on_result), ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
-        assert_eq!(p2p_client_start_client(c, c"".as_ptr(), Some(on_result), ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+        assert_eq!(
+            p2p_client_start_client(c, c"".as_ptr(), Some(on_result), ptr::null_mut()),
+            P2P_ERR_INVALID_ARGUMENT
+        );
         assert_eq!(p2p_client_add_pc_create_hook(c, None, ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
         assert_eq!(p2p_client_add_pc_close_hook(c, None, ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
         assert_eq!(p2p_set_log_callback(None, ptr::null_mut(), 99), P2P_ERR_INVALID_ARGUMENT);
@@ -368,7 +383,11 @@ fn destroy_during_activity_stops_all_callbacks() {
     client.rec.wait(20, "some messages", |s| (s.messages.len() > 10).then_some(()));
     assert_eq!(p2p_client_destroy(client.handle), P2P_OK);
     let after = client.rec.seen.lock().callbacks;
-    assert_eq!(unsafe { p2p_dc_send(dc, b"x".as_ptr(), 1, false) }, P2P_ERR_INVALID_HANDLE, "the client's channels are freed");
+    assert_eq!(
+        unsafe { p2p_dc_send(dc, b"x".as_ptr(), 1, false) },
+        P2P_ERR_INVALID_HANDLE,
+        "the client's channels are freed"
+    );
     flood.join().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(client.rec.seen.lock().callbacks, after, "no callback after destroy returned");
@@ -389,7 +408,9 @@ fn stop_from_inside_an_event_callback_does_not_deadlock() {
     // counted as started before the host left, but nothing hangs and the host is stopped.
     assert!(status == P2P_OK || status == P2P_ERR_START_FAILED || status == P2P_ERR_CLOSED, "{status}");
     host.rec.wait(10, "host stopped", |_| (p2p_client_is_running(host.handle) == 0).then_some(()));
-    client.rec.wait(20, "host disconnecting", |s| s.events.iter().any(|e| e.0 == P2P_EVENT_USER_DISCONNECTING).then_some(()));
+    client
+        .rec
+        .wait(20, "host disconnecting", |s| s.events.iter().any(|e| e.0 == P2P_EVENT_USER_DISCONNECTING).then_some(()));
     assert_eq!(p2p_client_destroy(client.handle), P2P_OK);
     assert_eq!(p2p_client_destroy(host.handle), P2P_OK);
 }
@@ -572,7 +593,10 @@ fn sends_are_bounded_and_a_full_buffer_says_would_block_until_it_drains() {
     assert!(last_error().contains("65536"), "{}", last_error());
 
     assert_eq!(p2p_dc_set_buffered_amount_low_callback(dc, 1 << 20, Some(on_low), ptr::null_mut()), P2P_OK);
-    assert_eq!(p2p_dc_set_buffered_amount_low_callback(dc, -1, Some(on_low), ptr::null_mut()), P2P_ERR_INVALID_ARGUMENT);
+    assert_eq!(
+        p2p_dc_set_buffered_amount_low_callback(dc, -1, Some(on_low), ptr::null_mut()),
+        P2P_ERR_INVALID_ARGUMENT
+    );
     let chunk = vec![2u8; MAX_MESSAGE_BYTES as usize];
     let mut accepted = 0;
     let mut blocked = false;

@@ -11,8 +11,12 @@ fn checked_in_header_is_current() {
 #[test]
 fn checked_in_csharp_bindings_are_current() {
     let generated = include_str!(concat!(env!("OUT_DIR"), "/NativeMethods.g.cs"));
-    let checked_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/unity/Runtime/NativeMethods.g.cs")).unwrap();
-    assert!(generated == checked_in, "unity/Runtime/NativeMethods.g.cs is stale: run `cargo build` outside CI and commit it");
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/unity/Runtime/NativeMethods.g.cs")).unwrap();
+    assert!(
+        generated == checked_in,
+        "unity/Runtime/NativeMethods.g.cs is stale: run `cargo build` outside CI and commit it"
+    );
 }
 
 #[test]

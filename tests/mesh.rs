@@ -18,7 +18,9 @@ async fn host(cfg: PeerConfig, name: &str) -> Member {
     let mut events = client.subscribe();
     let chat = attach_chat(&client);
     client.start_host(name).await.expect("start host");
-    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await else { unreachable!() };
+    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await else {
+        unreachable!()
+    };
     assert!(!id.is_empty(), "the host learns its own id");
     assert_eq!(client.role(), PeerRole::Host);
     Member { client, events, chat, id }
@@ -29,7 +31,9 @@ async fn join(cfg: PeerConfig, host_id: &str) -> Member {
     let mut events = client.subscribe();
     let chat = attach_chat(&client);
     client.start_client(host_id).await.expect("start client");
-    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await else { unreachable!() };
+    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await else {
+        unreachable!()
+    };
     assert_eq!(client.role(), PeerRole::Client);
     assert_eq!(client.host_id().as_deref(), Some(host_id));
     Member { client, events, chat, id }
@@ -135,8 +139,14 @@ async fn a_client_leaves_and_the_rest_of_the_mesh_carries_on_then_the_host_stops
     b.client.stop().await;
     assert!(!b.client.is_running());
     assert_eq!(b.client.role(), PeerRole::None);
-    assert_eq!(wait_for(&mut h.events, 10, |e| matches!(e, Event::UserDisconnecting(_))).await, Event::UserDisconnecting(b.id.clone()));
-    assert_eq!(wait_for(&mut a.events, 10, |e| matches!(e, Event::UserDisconnecting(_))).await, Event::UserDisconnecting(b.id.clone()));
+    assert_eq!(
+        wait_for(&mut h.events, 10, |e| matches!(e, Event::UserDisconnecting(_))).await,
+        Event::UserDisconnecting(b.id.clone())
+    );
+    assert_eq!(
+        wait_for(&mut a.events, 10, |e| matches!(e, Event::UserDisconnecting(_))).await,
+        Event::UserDisconnecting(b.id.clone())
+    );
     // Close hooks ran once for the leaver, on both sides.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(*h.chat.closed_hooks.lock(), vec![b.id.clone()]);
@@ -152,7 +162,10 @@ async fn a_client_leaves_and_the_rest_of_the_mesh_carries_on_then_the_host_stops
     assert_eq!((from, data), (h.id.clone(), b"still here".to_vec()));
 
     h.client.stop().await;
-    assert_eq!(wait_for(&mut a.events, 10, |e| matches!(e, Event::UserDisconnecting(_))).await, Event::UserDisconnecting(h.id.clone()));
+    assert_eq!(
+        wait_for(&mut a.events, 10, |e| matches!(e, Event::UserDisconnecting(_))).await,
+        Event::UserDisconnecting(h.id.clone())
+    );
     a.client.stop().await;
 }
 
@@ -223,8 +236,14 @@ async fn killing_the_server_raises_disconnected_and_links_keep_working() {
     h.chat.wait_open(&[c.id.clone()], 10).await;
     c.chat.wait_open(&[h.id.clone()], 10).await;
     server.kill();
-    assert!(matches!(wait_for(&mut h.events, 30, |e| matches!(e, Event::Disconnected(_))).await, Event::Disconnected(_)));
-    assert!(matches!(wait_for(&mut c.events, 30, |e| matches!(e, Event::Disconnected(_))).await, Event::Disconnected(_)));
+    assert!(matches!(
+        wait_for(&mut h.events, 30, |e| matches!(e, Event::Disconnected(_))).await,
+        Event::Disconnected(_)
+    ));
+    assert!(matches!(
+        wait_for(&mut c.events, 30, |e| matches!(e, Event::Disconnected(_))).await,
+        Event::Disconnected(_)
+    ));
     assert!(h.client.is_running(), "a signaling drop does not stop the session");
     h.chat.channel(&c.id).send_text("after the server died").await.unwrap();
     c.chat.channel(&h.id).send_text("me too").await.unwrap();

@@ -20,16 +20,10 @@ async fn host(cfg: PeerConfig, name: &str) -> Member {
     let mut events = client.subscribe();
     let chat = attach_chat(&client);
     client.start_host(name).await.expect("start host");
-    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await
-    else {
+    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await else {
         unreachable!()
     };
-    Member {
-        client,
-        events,
-        chat,
-        id,
-    }
+    Member { client, events, chat, id }
 }
 
 async fn join(cfg: PeerConfig, host_id: &str) -> Member {
@@ -37,16 +31,10 @@ async fn join(cfg: PeerConfig, host_id: &str) -> Member {
     let mut events = client.subscribe();
     let chat = attach_chat(&client);
     client.start_client(host_id).await.expect("start client");
-    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await
-    else {
+    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await else {
         unreachable!()
     };
-    Member {
-        client,
-        events,
-        chat,
-        id,
-    }
+    Member { client, events, chat, id }
 }
 
 /// A host and two members with open chat channels between all of them.
@@ -68,20 +56,13 @@ async fn assert_links_flow(members: &mut [Member], tag: &str) {
     let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
     for m in members.iter() {
         for other in ids.iter().filter(|id| **id != m.id) {
-            m.chat
-                .channel(other)
-                .send_text(&format!("{tag} {}->{other}", m.id))
-                .await
-                .expect("send on a live link");
+            m.chat.channel(other).send_text(&format!("{tag} {}->{other}", m.id)).await.expect("send on a live link");
         }
     }
     for m in members.iter_mut() {
         let got = m.chat.recv_n(ids.len() - 1, 10).await;
         for (from, data, _) in got {
-            assert_eq!(
-                String::from_utf8(data).unwrap(),
-                format!("{tag} {from}->{}", m.id)
-            );
+            assert_eq!(String::from_utf8(data).unwrap(), format!("{tag} {from}->{}", m.id));
         }
     }
 }
@@ -90,17 +71,9 @@ async fn assert_links_flow(members: &mut [Member], tag: &str) {
 fn assert_no_link_closed(members: &mut [Member]) {
     for m in members.iter_mut() {
         while let Some(e) = m.events.try_recv() {
-            assert!(
-                !matches!(e, Event::UserDisconnecting(_)),
-                "{} lost a link: {e:?}",
-                m.id
-            );
+            assert!(!matches!(e, Event::UserDisconnecting(_)), "{} lost a link: {e:?}", m.id);
         }
-        assert!(
-            m.chat.closed_hooks.lock().is_empty(),
-            "{} ran close hooks",
-            m.id
-        );
+        assert!(m.chat.closed_hooks.lock().is_empty(), "{} ran close hooks", m.id);
     }
 }
 
@@ -113,15 +86,10 @@ async fn stop_all(members: &[Member]) {
 
 /// Waits for `Reconnected` and returns the new id, which differs from `old`.
 async fn reconnected(m: &mut Member, old: &str) -> String {
-    let Event::Reconnected(id) =
-        wait_for(&mut m.events, 30, |e| matches!(e, Event::Reconnected(_))).await
-    else {
+    let Event::Reconnected(id) = wait_for(&mut m.events, 30, |e| matches!(e, Event::Reconnected(_))).await else {
         unreachable!()
     };
-    assert!(
-        !id.is_empty() && id != old,
-        "a reconnected socket has a new id"
-    );
+    assert!(!id.is_empty() && id != old, "a reconnected socket has a new id");
     assert_eq!(m.client.client_id().as_deref(), Some(id.as_str()));
     id
 }
@@ -129,10 +97,7 @@ async fn reconnected(m: &mut Member, old: &str) -> String {
 /// Exactly one `Disconnected` per drop: none is queued after the `Reconnected`.
 fn assert_no_second_disconnect(m: &mut Member) {
     while let Some(e) = m.events.try_recv() {
-        assert!(
-            !matches!(e, Event::Disconnected(_)),
-            "a second Disconnected: {e:?}"
-        );
+        assert!(!matches!(e, Event::Disconnected(_)), "a second Disconnected: {e:?}");
     }
 }
 
@@ -153,11 +118,7 @@ async fn sigterm_and_restart_reconnect_in_the_background_and_the_host_re_creates
         ));
     }
     assert!(matches!(
-        wait_for(&mut lone_events, 15, |e| matches!(
-            e,
-            Event::Disconnected(_)
-        ))
-        .await,
+        wait_for(&mut lone_events, 15, |e| matches!(e, Event::Disconnected(_))).await,
         Event::Disconnected(_)
     ));
     // While the server is away, a request fails fast with a clear error (no hang, no stale socket).
@@ -174,22 +135,11 @@ async fn sigterm_and_restart_reconnect_in_the_background_and_the_host_re_creates
     }
     wait_for(&mut lone_events, 30, |e| matches!(e, Event::Reconnected(_))).await;
     // The host re-created its group under its name and its new id; everyone can list it.
-    let listed = members[1]
-        .client
-        .list_hosts()
-        .await
-        .expect("list hosts after the restart");
+    let listed = members[1].client.list_hosts().await.expect("list hosts after the restart");
     assert_eq!(listed.len(), 1, "{listed:?}");
-    assert_eq!(
-        (listed[0].id.as_str(), listed[0].name.as_str()),
-        (new_ids[0].as_str(), "sigterm")
-    );
+    assert_eq!((listed[0].id.as_str(), listed[0].name.as_str()), (new_ids[0].as_str(), "sigterm"));
     assert_eq!(members[0].client.host_id(), Some(new_ids[0].clone()));
-    assert_eq!(
-        members[1].client.host_id(),
-        Some(members[0].id.clone()),
-        "a member still knows its link's host id"
-    );
+    assert_eq!(members[1].client.host_id(), Some(members[0].id.clone()), "a member still knows its link's host id");
 
     assert_links_flow(&mut members, "after sigterm").await;
     assert_no_link_closed(&mut members);
@@ -200,27 +150,14 @@ async fn sigterm_and_restart_reconnect_in_the_background_and_the_host_re_creates
 
     // A newcomer joins the re-created group and gets a link to the host.
     let newcomer = join(config(&_server.url), &new_ids[0]).await;
-    newcomer
-        .chat
-        .wait_open(std::slice::from_ref(&new_ids[0]), 20)
-        .await;
-    members[0]
-        .chat
-        .wait_open(std::slice::from_ref(&newcomer.id), 20)
-        .await;
-    members[0]
-        .chat
-        .channel(&newcomer.id)
-        .send_text("welcome")
-        .await
-        .unwrap();
+    newcomer.chat.wait_open(std::slice::from_ref(&new_ids[0]), 20).await;
+    members[0].chat.wait_open(std::slice::from_ref(&newcomer.id), 20).await;
+    members[0].chat.channel(&newcomer.id).send_text("welcome").await.unwrap();
     let mut newcomer = newcomer;
     assert_eq!(newcomer.chat.recv_n(1, 10).await[0].1, b"welcome".to_vec());
 
     // A client outside any group is simply usable again.
-    lone.start_host("after the restart")
-        .await
-        .expect("start host after the restart");
+    lone.start_host("after the restart").await.expect("start host after the restart");
     assert_eq!(members[1].client.list_hosts().await.unwrap().len(), 2);
 
     stop_all(&members).await;
@@ -229,8 +166,7 @@ async fn sigterm_and_restart_reconnect_in_the_background_and_the_host_re_creates
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn kill_9_and_restart_without_background_reconnection_the_next_request_reconnects_and_links_stay(
-) {
+async fn kill_9_and_restart_without_background_reconnection_the_next_request_reconnects_and_links_stay() {
     let mut server = Server::start();
     let port = server.port();
     let mut cfg = config(&server.url);
@@ -253,21 +189,9 @@ async fn kill_9_and_restart_without_background_reconnection_the_next_request_rec
         ));
     }
     let t = Instant::now();
-    assert!(matches!(
-        members[1].client.list_hosts().await,
-        Err(P2pError::ConnectFailed(_))
-    ));
-    assert!(
-        t.elapsed() < Duration::from_secs(10),
-        "a request while the server is away fails fast"
-    );
-    assert!(
-        matches!(
-            members[1].client.start_host("x").await,
-            Err(P2pError::InvalidState(_))
-        ),
-        "still in its group"
-    );
+    assert!(matches!(members[1].client.list_hosts().await, Err(P2pError::ConnectFailed(_))));
+    assert!(t.elapsed() < Duration::from_secs(10), "a request while the server is away fails fast");
+    assert!(matches!(members[1].client.start_host("x").await, Err(P2pError::InvalidState(_))), "still in its group");
     assert_links_flow(&mut members, "server down").await;
 
     let _server = Server::start_on(port);
@@ -279,11 +203,7 @@ async fn kill_9_and_restart_without_background_reconnection_the_next_request_rec
         reconnected(m, &old).await;
     }
     let hosts = members[2].client.list_hosts().await.unwrap();
-    assert_eq!(
-        hosts.len(),
-        1,
-        "the host re-created its group when its request reconnected: {hosts:?}"
-    );
+    assert_eq!(hosts.len(), 1, "the host re-created its group when its request reconnected: {hosts:?}");
     assert_eq!(hosts[0].name, "kill9");
     assert_links_flow(&mut members, "after kill -9").await;
     assert_no_link_closed(&mut members);
@@ -295,9 +215,6 @@ async fn kill_9_and_restart_without_background_reconnection_the_next_request_rec
     // member's old id is in no group of the new server), so the host learns it from ICE: consent
     // checks fail after ~30 s (webrtc-rs's disconnected + failed timeouts), hence the bound.
     members[2].client.stop().await;
-    wait_for(&mut members[0].events, 60, |e| {
-        matches!(e, Event::UserDisconnecting(_))
-    })
-    .await;
+    wait_for(&mut members[0].events, 60, |e| matches!(e, Event::UserDisconnecting(_))).await;
     stop_all(&members[..2]).await;
 }

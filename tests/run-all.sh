@@ -16,6 +16,10 @@ step() { printf '\n=== %s ===\n' "$*"; }
 step "dependency patches (patches/ -> vendor/)"
 bash scripts/patch-deps.sh
 
+step "format and lints (rustfmt.toml; clippy with warnings as errors)"
+cargo fmt --all -- --check
+cargo clippy -q --workspace --all-targets -- -D warnings
+
 step "build (workspace, tests, examples)"
 cargo build --workspace --all-targets
 

@@ -169,9 +169,16 @@ fn prepare() -> WinePlace {
     let place = WinePlace { dir, prefix };
     if !place.prefix.join("system.reg").exists() {
         let mut boot = Command::new("wineboot");
-        boot.arg("-i").env("WINEPREFIX", &place.prefix).env("WINEDEBUG", "-all").env("WINEDLLOVERRIDES", "mscoree=;mshtml=");
+        boot.arg("-i")
+            .env("WINEPREFIX", &place.prefix)
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree=;mshtml=");
         let _ = boot.output().expect("wineboot");
-        assert!(place.prefix.join("system.reg").exists(), "wineboot did not create the prefix {}", place.prefix.display());
+        assert!(
+            place.prefix.join("system.reg").exists(),
+            "wineboot did not create the prefix {}",
+            place.prefix.display()
+        );
     }
     place
 }
@@ -212,7 +219,13 @@ fn wait_bounded(mut child: Child, limit: Duration) -> (bool, String, String) {
 fn the_c_program_runs_on_the_windows_dll_under_wine() {
     let Some(wine) = wine_place() else { return };
     let server = Server::start();
-    let child = wine.command("smoke.exe").arg(&server.url).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run wine");
+    let child = wine
+        .command("smoke.exe")
+        .arg(&server.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run wine");
     let (ok, out, err) = wait_bounded(child, Duration::from_secs(180));
     assert!(ok && out.contains("c smoke: ok"), "smoke.exe under Wine failed\nstdout: {out}\nstderr: {err}");
 }
@@ -276,8 +289,15 @@ impl WinePeer {
                         return rest.to_string();
                     }
                 }
-                Ok(None) => panic!("{} exited before `{prefix}`: {:?}\nstderr: {}", self.name, self.seen, self.stderr.lock()),
-                Err(_) => panic!("{} said no `{prefix}` in {secs} s: {:?}\nstderr: {}", self.name, self.seen, self.stderr.lock()),
+                Ok(None) => {
+                    panic!("{} exited before `{prefix}`: {:?}\nstderr: {}", self.name, self.seen, self.stderr.lock())
+                }
+                Err(_) => panic!(
+                    "{} said no `{prefix}` in {secs} s: {:?}\nstderr: {}",
+                    self.name,
+                    self.seen,
+                    self.stderr.lock()
+                ),
             }
         }
     }
@@ -338,7 +358,9 @@ async fn windows_peers_under_wine_and_a_linux_peer_form_one_mesh() {
     let mut events = native.subscribe();
     let mut chat = attach_chat(&native);
     native.start_client(&host_id).await.expect("the Linux peer joins");
-    let Event::Started(native_id) = wait_for(&mut events, 60, |e| matches!(e, Event::Started(_))).await else { unreachable!() };
+    let Event::Started(native_id) = wait_for(&mut events, 60, |e| matches!(e, Event::Started(_))).await else {
+        unreachable!()
+    };
 
     let mut second = WinePeer::spawn(wine, "wine member 2", &server.url, &["--join", &host_id]);
     let second_id = second.expect("ready ", 120).await;
@@ -375,7 +397,11 @@ async fn windows_peers_under_wine_and_a_linux_peer_form_one_mesh() {
         .into_iter()
         .map(|(from, data, is_text)| {
             assert!(is_text);
-            assert_eq!(String::from_utf8(data).unwrap(), format!("from {from}"), "each message on its sender's channel");
+            assert_eq!(
+                String::from_utf8(data).unwrap(),
+                format!("from {from}"),
+                "each message on its sender's channel"
+            );
             from
         })
         .collect();

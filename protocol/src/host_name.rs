@@ -93,8 +93,16 @@ mod tests {
     fn valid_names_are_trimmed() {
         assert_eq!(host_name("  room  "), Ok("room"));
         assert_eq!(host_name(&"é".repeat(64)).unwrap().chars().count(), 64);
-        assert_eq!(host_name("Cafe\u{301} 東京 नमस्ते"), Ok("Cafe\u{301} 東京 नमस्ते"), "one combining accent, other scripts");
-        assert_eq!(host_name("Vie\u{323}\u{302}t"), Ok("Vie\u{323}\u{302}t"), "two stacked marks (Vietnamese, decomposed)");
+        assert_eq!(
+            host_name("Cafe\u{301} 東京 नमस्ते"),
+            Ok("Cafe\u{301} 東京 नमस्ते"),
+            "one combining accent, other scripts"
+        );
+        assert_eq!(
+            host_name("Vie\u{323}\u{302}t"),
+            Ok("Vie\u{323}\u{302}t"),
+            "two stacked marks (Vietnamese, decomposed)"
+        );
     }
 
     #[test]

@@ -170,10 +170,16 @@ mod tests {
     #[test]
     fn null_fields_mean_absent() {
         // What Extreal's C# client sends (System.Text.Json, every unset field null).
-        let m: Message =
-            serde_json::from_str(r#"{"type":"join","from":"n","to":"h","me":null,"sdp":null,"ice":null,"trickle":null}"#).unwrap();
-        assert_eq!(m, Message { kind: kind::JOIN.into(), to: Some("h".into()), from: Some("n".into()), ..Default::default() });
-        let ack: Ack = serde_json::from_str(r#"{"status":409,"message":"Host already exists. host: r","reason":null}"#).unwrap();
+        let m: Message = serde_json::from_str(
+            r#"{"type":"join","from":"n","to":"h","me":null,"sdp":null,"ice":null,"trickle":null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            m,
+            Message { kind: kind::JOIN.into(), to: Some("h".into()), from: Some("n".into()), ..Default::default() }
+        );
+        let ack: Ack =
+            serde_json::from_str(r#"{"status":409,"message":"Host already exists. host: r","reason":null}"#).unwrap();
         assert_eq!((ack.status, ack.reason), (409, None));
     }
 

@@ -24,12 +24,16 @@ impl JwtVerifier {
     /// Checks the handshake `auth` payload at `now` (Unix seconds); the error is the reason the
     /// client is told.
     pub fn check(&self, auth: Option<&Value>, now: u64) -> Result<(), &'static str> {
-        let token = auth.and_then(|a| a.get("token")).and_then(Value::as_str).ok_or("missing token: pass {\"token\": \"<jwt>\"} as auth")?;
+        let token = auth
+            .and_then(|a| a.get("token"))
+            .and_then(Value::as_str)
+            .ok_or("missing token: pass {\"token\": \"<jwt>\"} as auth")?;
         if token.len() > MAX_TOKEN_BYTES {
             return Err("malformed token");
         }
         let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err("malformed token");
         };
@@ -53,7 +57,8 @@ impl JwtVerifier {
     }
 }
 
-/// Signs `claims` with `secret` (HS256). For tests and for operators who mint tokens from a shell.
+/// Signs `claims` with `secret` (HS256), as the app's backend would.
+#[cfg(test)]
 pub fn sign(secret: &str, claims: &Value) -> String {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
@@ -73,15 +78,22 @@ mod tests {
         let auth = |t: String| json!({ "token": t });
         assert_eq!(v.check(Some(&auth(sign("s3cret", &json!({"sub": "u", "exp": 2000})))), 1000), Ok(()));
         assert_eq!(v.check(None, 1000), Err("missing token: pass {\"token\": \"<jwt>\"} as auth"));
-        assert_eq!(v.check(Some(&json!({"token": 5})), 1000).unwrap_err(), "missing token: pass {\"token\": \"<jwt>\"} as auth");
+        assert_eq!(
+            v.check(Some(&json!({"token": 5})), 1000).unwrap_err(),
+            "missing token: pass {\"token\": \"<jwt>\"} as auth"
+        );
         assert_eq!(v.check(Some(&auth(sign("other", &json!({"exp": 2000})))), 1000), Err("invalid token signature"));
         assert_eq!(v.check(Some(&auth(sign("s3cret", &json!({"exp": 999})))), 1000), Err("token expired"));
-        assert_eq!(v.check(Some(&auth(sign("s3cret", &json!({"exp": 2000, "nbf": 1500})))), 1000), Err("token not yet valid"));
+        assert_eq!(
+            v.check(Some(&auth(sign("s3cret", &json!({"exp": 2000, "nbf": 1500})))), 1000),
+            Err("token not yet valid")
+        );
         assert_eq!(v.check(Some(&auth(sign("s3cret", &json!({"sub": "forever"})))), 1000), Err("the token has no exp"));
         assert_eq!(v.check(Some(&auth("a.b".into())), 1000), Err("malformed token"));
         assert_eq!(v.check(Some(&auth("x".repeat(5000))), 1000), Err("malformed token"));
         // alg "none" with the signature stripped, and a payload swapped under a valid signature.
-        let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(br#"{"exp":2000}"#));
+        let none =
+            format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(br#"{"exp":2000}"#));
         assert_eq!(v.check(Some(&auth(none)), 1000), Err("unsupported token algorithm (HS256 only)"));
         let good = sign("s3cret", &json!({"sub": "a", "exp": 2000}));
         let mut parts: Vec<&str> = good.split('.').collect();

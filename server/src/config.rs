@@ -147,7 +147,9 @@ impl Config {
             if arg == "--help" || arg == "-h" {
                 return Err(USAGE.to_string());
             }
-            let Some(key) = arg.strip_prefix("--") else { return Err(format!("unexpected argument {arg:?}\n\n{USAGE}")) };
+            let Some(key) = arg.strip_prefix("--") else {
+                return Err(format!("unexpected argument {arg:?}\n\n{USAGE}"));
+            };
             let (key, value) = match key.split_once('=') {
                 Some((k, v)) => (k.to_string(), v.to_string()),
                 None => (key.to_string(), it.next().ok_or_else(|| format!("--{key} needs a value"))?.clone()),
@@ -191,7 +193,15 @@ mod tests {
 
     #[test]
     fn bad_values_are_errors() {
-        for bad in [&["--bind", "nope"][..], &["--max-group-size", "1"], &["--rate-per-sec", "0"], &["--max-tcp-per-ip", "0"], &["--what", "1"], &["stray"], &["--bind"]] {
+        for bad in [
+            &["--bind", "nope"][..],
+            &["--max-group-size", "1"],
+            &["--rate-per-sec", "0"],
+            &["--max-tcp-per-ip", "0"],
+            &["--what", "1"],
+            &["stray"],
+            &["--bind"],
+        ] {
             assert!(Config::from_sources(&args(bad), |_| None).is_err(), "{bad:?}");
         }
     }

@@ -83,13 +83,15 @@ mod tests {
             any::<i64>().prop_map(Value::from),
             any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
             "\\PC{0,40}".prop_map(Value::from),
-            prop::sample::select(vec!["join", "offer", "answer", "done", "call me", "candidate", "bye"]).prop_map(Value::from),
+            prop::sample::select(vec!["join", "offer", "answer", "done", "call me", "candidate", "bye"])
+                .prop_map(Value::from),
         ];
         leaf.prop_recursive(4, 64, 8, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
                 prop::collection::btree_map(
-                    prop::sample::select(vec!["type", "to", "from", "me", "sdp", "ice", "trickle", "x"]).prop_map(String::from),
+                    prop::sample::select(vec!["type", "to", "from", "me", "sdp", "ice", "trickle", "x"])
+                        .prop_map(String::from),
                     inner,
                     0..8
                 )

@@ -8,10 +8,10 @@ use crate::config::Config;
 use crate::envelope::{self, Envelope};
 use crate::groups::{GroupError, Registry};
 use crate::limits::TokenBucket;
-use p2p_protocol::{event, kind};
 use crate::metrics::{Metrics, Rejection};
 use crate::per_ip::{PerIp, Slot};
 use axum::extract::ConnectInfo;
+use p2p_protocol::{event, kind};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use socketioxide::adapter::LocalAdapter;
@@ -25,7 +25,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
-
 
 pub struct AppState {
     pub config: Config,
@@ -80,7 +79,11 @@ struct Enqueue<const K: u8>;
 
 impl<const K: u8> FromMessageParts<LocalAdapter> for Enqueue<K> {
     type Error = Infallible;
-    fn from_message_parts(s: &Arc<Socket<LocalAdapter>>, v: &mut RawValue, ack_id: &Option<i64>) -> Result<Self, Infallible> {
+    fn from_message_parts(
+        s: &Arc<Socket<LocalAdapter>>,
+        v: &mut RawValue,
+        ack_id: &Option<i64>,
+    ) -> Result<Self, Infallible> {
         let Ok(TryData(data)) = TryData::<Value>::from_message_parts(s, v, ack_id);
         let ack = if ack_id.is_some() { AckSender::from_message_parts(s, v, ack_id).ok() } else { None };
         if let Some(queue) = s.extensions.get::<Queue>() {
@@ -157,7 +160,13 @@ struct Worker {
 
 /// Handles one socket's requests in order until it disconnects; `_slot` (its place in the per-IP
 /// count) is given back when the worker ends.
-async fn worker(state: Arc<AppState>, socket: SocketRef, io: SocketIo, mut rx: mpsc::UnboundedReceiver<Item>, _slot: Option<Slot>) {
+async fn worker(
+    state: Arc<AppState>,
+    socket: SocketRef,
+    io: SocketIo,
+    mut rx: mpsc::UnboundedReceiver<Item>,
+    _slot: Option<Slot>,
+) {
     let sid = socket.id.to_string();
     let mut bucket = TokenBucket::new(state.config.rate_per_sec, state.config.rate_burst);
     let w = Worker { state, socket, io, sid };
@@ -227,7 +236,9 @@ impl Worker {
         let name = match item.data.as_ref().and_then(Value::as_str).map(p2p_protocol::host_name) {
             Some(Ok(name)) => name.to_string(),
             Some(Err(why)) => return self.reject(item, 409, Rejection::InvalidName, &why.to_string()),
-            None => return self.reject(item, 409, Rejection::InvalidName, "create host takes the host name as a string"),
+            None => {
+                return self.reject(item, 409, Rejection::InvalidName, "create host takes the host name as a string")
+            }
         };
         let result = self.state.registry.lock().create_host(&self.sid, &name);
         // The texts are Extreal's, `. host: <name>` included.
@@ -309,4 +320,3 @@ impl Worker {
         tracing::debug!(sid = %self.sid, "disconnected");
     }
 }
-

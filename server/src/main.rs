@@ -29,7 +29,8 @@ fn cors(config: &Config) -> Result<CorsLayer, String> {
     if config.cors_origin == "*" {
         return Ok(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any));
     }
-    let origin: HeaderValue = config.cors_origin.parse().map_err(|_| format!("bad CORS origin {:?}", config.cors_origin))?;
+    let origin: HeaderValue =
+        config.cors_origin.parse().map_err(|_| format!("bad CORS origin {:?}", config.cors_origin))?;
     Ok(CorsLayer::new()
         .allow_origin(AllowOrigin::exact(origin))
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])

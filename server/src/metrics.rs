@@ -88,12 +88,27 @@ impl Metrics {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
         };
         gauge("p2p_signaling_connections", "Connected sockets.", "gauge", self.connections.load(Ordering::Relaxed));
-        gauge("p2p_signaling_connections_total", "Sockets connected since start.", "counter", self.connections_total.load(Ordering::Relaxed));
+        gauge(
+            "p2p_signaling_connections_total",
+            "Sockets connected since start.",
+            "counter",
+            self.connections_total.load(Ordering::Relaxed),
+        );
         gauge("p2p_signaling_groups", "Groups (hosted or with members left).", "gauge", groups as u64);
-        gauge("p2p_signaling_messages_relayed_total", "Messages delivered to their recipient.", "counter", self.messages_relayed.load(Ordering::Relaxed));
+        gauge(
+            "p2p_signaling_messages_relayed_total",
+            "Messages delivered to their recipient.",
+            "counter",
+            self.messages_relayed.load(Ordering::Relaxed),
+        );
         let _ = writeln!(out, "# HELP p2p_signaling_rejections_total Requests refused, by reason.\n# TYPE p2p_signaling_rejections_total counter");
         for why in Rejection::ALL {
-            let _ = writeln!(out, "p2p_signaling_rejections_total{{reason=\"{}\"}} {}", why.label(), self.rejections[why as usize].load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "p2p_signaling_rejections_total{{reason=\"{}\"}} {}",
+                why.label(),
+                self.rejections[why as usize].load(Ordering::Relaxed)
+            );
         }
         out
     }

@@ -171,7 +171,16 @@ fn oversized_websocket_frames_and_messages_cost_no_memory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_hosts_is_capped_and_costs_by_its_size() {
-    let server = Server::start(&["--max-listed-hosts", "5", "--max-sockets-per-ip", "64", "--rate-burst", "20", "--rate-per-sec", "1"]);
+    let server = Server::start(&[
+        "--max-listed-hosts",
+        "5",
+        "--max-sockets-per-ip",
+        "64",
+        "--rate-burst",
+        "20",
+        "--rate-per-sec",
+        "1",
+    ]);
     let mut hosts = Vec::new();
     for i in 0..48 {
         let h = connect(&server.url).await;
@@ -183,11 +192,21 @@ async fn list_hosts_is_capped_and_costs_by_its_size() {
     let lister = connect(&server.url).await;
     let ack = lister.request("list hosts", Payload::Text(vec![])).await;
     assert_eq!(ack["total"], 48);
-    let listed: Vec<String> = ack["hosts"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()[..2].to_string()).collect();
+    let listed: Vec<String> =
+        ack["hosts"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()[..2].to_string()).collect();
     assert_eq!(listed, ["00", "01", "02", "03", "04"], "at most 5, oldest first");
 
     // With the whole list in each reply, a reply costs more than one token of the burst of 20.
-    let server = Server::start(&["--max-listed-hosts", "200", "--max-sockets-per-ip", "64", "--rate-burst", "20", "--rate-per-sec", "1"]);
+    let server = Server::start(&[
+        "--max-listed-hosts",
+        "200",
+        "--max-sockets-per-ip",
+        "64",
+        "--rate-burst",
+        "20",
+        "--rate-per-sec",
+        "1",
+    ]);
     let mut big = Vec::new();
     for i in 0..48 {
         let h = connect(&server.url).await;
@@ -251,7 +270,10 @@ async fn a_public_id_is_no_session_credential() {
     );
     let status = http(&server.addr, &post);
     assert!(status.contains(" 400"), "posting as the host with its public id: {status}");
-    let get = format!("GET /socket.io/?EIO=4&transport=polling&sid={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", host.id);
+    let get = format!(
+        "GET /socket.io/?EIO=4&transport=polling&sid={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        host.id
+    );
     let status = http(&server.addr, &get);
     assert!(status.contains(" 400"), "polling as the host with its public id: {status}");
     member.quiet(300).await;

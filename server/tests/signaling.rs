@@ -15,7 +15,10 @@ async fn create_list_join_relay_and_disconnect() {
     let mut a = connect(&server.url).await;
     let b = connect(&server.url).await;
     assert_eq!(host.hosts().await, json!([]));
-    assert_eq!(host.create_host(json!("room")).await, json!({"status": 200, "message": "Host have been created. host: room"}));
+    assert_eq!(
+        host.create_host(json!("room")).await,
+        json!({"status": 200, "message": "Host have been created. host: room"})
+    );
     assert_eq!(
         a.create_host(json!("room")).await,
         json!({"status": 409, "message": "Host already exists. host: room", "reason": "name-taken"})
@@ -25,7 +28,10 @@ async fn create_list_join_relay_and_disconnect() {
     let mut host = host;
     // join makes a member and is relayed to the host with `from` set by the server.
     assert_eq!(a.send(json!({"type": "join", "to": host.id, "trickle": true, "from": "forged"})).await["status"], 200);
-    assert_eq!(host.next().await, Pushed::Message(json!({"type": "join", "to": host.id, "from": a.id, "trickle": true})));
+    assert_eq!(
+        host.next().await,
+        Pushed::Message(json!({"type": "join", "to": host.id, "from": a.id, "trickle": true}))
+    );
     // Every message type flows between members, in order, unchanged but for `from`.
     let offer = json!({"type": "offer", "to": a.id, "sdp": "v=0 ..."});
     host.emit("message", offer.clone()).await;
@@ -44,7 +50,9 @@ async fn create_list_join_relay_and_disconnect() {
     for kind in ["answer", "done", "bye"] {
         a.emit("message", json!({"type": kind, "to": host.id})).await;
         match host.next().await {
-            Pushed::Message(m) => assert_eq!((m["type"].as_str().unwrap(), m["from"].as_str().unwrap()), (kind, a.id.as_str())),
+            Pushed::Message(m) => {
+                assert_eq!((m["type"].as_str().unwrap(), m["from"].as_str().unwrap()), (kind, a.id.as_str()))
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -71,7 +79,11 @@ async fn create_list_join_relay_and_disconnect() {
     assert_eq!(a.hosts().await, json!([{"id": outsider.id, "name": "other room"}]));
     // The name is free again.
     let ack = a.create_host(json!("room")).await;
-    assert_eq!((&ack["status"], &ack["reason"]), (&json!(409), &json!("already-in-group")), "a is still in the host's (hostless) group");
+    assert_eq!(
+        (&ack["status"], &ack["reason"]),
+        (&json!(409), &json!("already-in-group")),
+        "a is still in the host's (hostless) group"
+    );
     let c = connect(&server.url).await;
     assert_eq!(c.create_host(json!("room")).await["status"], 200);
 }
@@ -90,9 +102,7 @@ async fn csharp_shaped_messages_with_null_fields_are_delivered() {
     let names: Vec<Value> = a.hosts().await.as_array().unwrap().iter().map(|h| h["name"].clone()).collect();
     assert_eq!(names, [json!("zeta"), json!("alpha")], "creation order, as Extreal's server lists");
 
-    let csharp = |kind: &str, to: &str, me: Option<&str>, sdp: Option<&str>| {
-        json!({"type": kind, "from": null, "to": to, "me": me, "sdp": sdp})
-    };
+    let csharp = |kind: &str, to: &str, me: Option<&str>, sdp: Option<&str>| json!({"type": kind, "from": null, "to": to, "me": me, "sdp": sdp});
     let (h, ida, idb) = (host.id.clone(), a.id.clone(), b.id.clone());
     // (sender, body, receiver) with 0 = host, 1 = a, 2 = b: a joins, b joins, a calls b, b leaves.
     let steps = [
@@ -154,11 +164,25 @@ async fn routing_is_scoped_to_the_group() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_are_enforced() {
-    let server = Server::start(&["--max-group-size", "2", "--max-payload-bytes", "2048", "--rate-per-sec", "5", "--rate-burst", "10"]);
+    let server = Server::start(&[
+        "--max-group-size",
+        "2",
+        "--max-payload-bytes",
+        "2048",
+        "--rate-per-sec",
+        "5",
+        "--rate-burst",
+        "10",
+    ]);
     let h = connect(&server.url).await;
     let a = connect(&server.url).await;
     let b = connect(&server.url).await;
-    for (name, why) in [(json!(""), "empty"), (json!("   "), "blank"), (json!("x".repeat(65)), "65 chars"), (json!("a\u{7}b"), "control char")] {
+    for (name, why) in [
+        (json!(""), "empty"),
+        (json!("   "), "blank"),
+        (json!("x".repeat(65)), "65 chars"),
+        (json!("a\u{7}b"), "control char"),
+    ] {
         let ack = a.create_host(name).await;
         assert_eq!((&ack["status"], &ack["reason"]), (&json!(409), &json!("invalid-name")), "{why}: {ack}");
     }
@@ -228,7 +252,12 @@ async fn malformed_input_gets_errors_and_the_server_survives() {
     assert!(status.contains("200") && body.contains("ok"), "{status} {body}");
     let (status, metrics) = server.get("/metrics");
     assert!(status.contains("200"));
-    for metric in ["p2p_signaling_connections 1", "p2p_signaling_groups 0", "p2p_signaling_messages_relayed_total", "reason=\"malformed\""] {
+    for metric in [
+        "p2p_signaling_connections 1",
+        "p2p_signaling_groups 0",
+        "p2p_signaling_messages_relayed_total",
+        "reason=\"malformed\"",
+    ] {
         assert!(metrics.contains(metric), "{metric} in\n{metrics}");
     }
 }

@@ -221,7 +221,12 @@ pub extern "C" fn p2p_client_add_pc_close_hook(client: i32, cb: p2p_pc_close_cb,
 
 /// Runs `work` in the background and reports through `result_cb`; returns the request id. `work`
 /// is called here, synchronously, so the call counts as made now: a stop right after cancels it.
-pub(super) fn request<F>(client: i32, result_cb: p2p_result_cb, user_data: *mut c_void, work: impl FnOnce(Arc<PeerClient>) -> F) -> FfiResult<i32>
+pub(super) fn request<F>(
+    client: i32,
+    result_cb: p2p_result_cb,
+    user_data: *mut c_void,
+    work: impl FnOnce(Arc<PeerClient>) -> F,
+) -> FfiResult<i32>
 where
     F: std::future::Future<Output = Result<String, P2pError>> + Send + 'static,
 {
@@ -249,7 +254,12 @@ where
 /// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
 /// least as long as the size passed with them.
 #[no_mangle]
-pub unsafe extern "C" fn p2p_client_start_host(client: i32, name: *const c_char, result_cb: p2p_result_cb, user_data: *mut c_void) -> i32 {
+pub unsafe extern "C" fn p2p_client_start_host(
+    client: i32,
+    name: *const c_char,
+    result_cb: p2p_result_cb,
+    user_data: *mut c_void,
+) -> i32 {
     guard(|| {
         let name = crate::client::validate_host_name(unsafe { arg(name, "name") }?)?.to_string();
         request(client, result_cb, user_data, move |core| {
@@ -277,7 +287,12 @@ pub extern "C" fn p2p_client_list_hosts(client: i32, result_cb: p2p_result_cb, u
 /// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
 /// least as long as the size passed with them.
 #[no_mangle]
-pub unsafe extern "C" fn p2p_client_start_client(client: i32, host_id: *const c_char, result_cb: p2p_result_cb, user_data: *mut c_void) -> i32 {
+pub unsafe extern "C" fn p2p_client_start_client(
+    client: i32,
+    host_id: *const c_char,
+    result_cb: p2p_result_cb,
+    user_data: *mut c_void,
+) -> i32 {
     guard(|| {
         let host_id = unsafe { arg(host_id, "host_id") }?.to_string();
         if host_id.is_empty() || host_id.len() > crate::client::MAX_PEER_ID_BYTES {

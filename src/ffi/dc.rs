@@ -140,7 +140,13 @@ impl FfiDataChannel {
 /// Sets the channel's callbacks (any may be NULL). Events that came before are delivered at once, in
 /// order. Callbacks run on library threads.
 #[no_mangle]
-pub extern "C" fn p2p_dc_set_callbacks(dc: i32, on_open: p2p_dc_cb, on_close: p2p_dc_cb, on_message: p2p_dc_message_cb, user_data: *mut c_void) -> i32 {
+pub extern "C" fn p2p_dc_set_callbacks(
+    dc: i32,
+    on_open: p2p_dc_cb,
+    on_close: p2p_dc_cb,
+    on_message: p2p_dc_message_cb,
+    user_data: *mut c_void,
+) -> i32 {
     guard(|| {
         let d = handles::dc(dc)?;
         d.delivery.lock().callbacks = Some(Callbacks { on_open, on_close, on_message, user_data: UserData(user_data) });
@@ -170,7 +176,11 @@ pub unsafe extern "C" fn p2p_dc_send(dc: i32, data: *const u8, len: i32, is_text
             return Err(FfiError::arg("data is NULL"));
         }
         let bytes: &[u8] = if len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(data, len as usize) } };
-        let text = if is_text { Some(std::str::from_utf8(bytes).map_err(|_| FfiError::arg("text message is not valid UTF-8"))?) } else { None };
+        let text = if is_text {
+            Some(std::str::from_utf8(bytes).map_err(|_| FfiError::arg("text message is not valid UTF-8"))?)
+        } else {
+            None
+        };
         let channel = d.dc.clone();
         let sent = runtime::block_on(DC_WAIT, async move {
             let buffered = channel.buffered_amount().await;
@@ -216,7 +226,8 @@ pub extern "C" fn p2p_dc_get_state(dc: i32) -> i32 {
     guard(|| {
         let d = handles::dc(dc)?;
         let channel = d.dc.clone();
-        let state = runtime::block_on(DC_WAIT, async move { channel.ready_state().await }).unwrap_or(DataChannelState::Closed);
+        let state =
+            runtime::block_on(DC_WAIT, async move { channel.ready_state().await }).unwrap_or(DataChannelState::Closed);
         Ok(state as i32)
     })
 }
@@ -250,10 +261,16 @@ pub extern "C" fn p2p_dc_close(dc: i32) -> i32 {
 /// the browser's `bufferedamountlow`). NULL `cb` removes it. Delivered like the other channel
 /// events, so `p2p_dc_set_callbacks` must have been called.
 #[no_mangle]
-pub extern "C" fn p2p_dc_set_buffered_amount_low_callback(dc: i32, threshold: i32, cb: p2p_dc_cb, user_data: *mut c_void) -> i32 {
+pub extern "C" fn p2p_dc_set_buffered_amount_low_callback(
+    dc: i32,
+    threshold: i32,
+    cb: p2p_dc_cb,
+    user_data: *mut c_void,
+) -> i32 {
     guard(|| {
         let d = handles::dc(dc)?;
-        let threshold = u32::try_from(threshold).map_err(|_| FfiError::arg(format!("threshold must be >= 0, got {threshold}")))?;
+        let threshold =
+            u32::try_from(threshold).map_err(|_| FfiError::arg(format!("threshold must be >= 0, got {threshold}")))?;
         let channel = d.dc.clone();
         runtime::block_on(DC_WAIT, async move { channel.set_buffered_amount_low_threshold(threshold).await })
             .ok_or_else(|| FfiError::new(P2P_ERR_TIMEOUT, "setting the threshold timed out"))?

@@ -101,11 +101,17 @@ pub extern "C" fn p2p_set_log_callback(cb: p2p_log_cb, user_data: *mut c_void, l
             return Err(FfiError::arg(format!("level must be {P2P_LOG_NONE}..={P2P_LOG_VERBOSE}, got {level}")));
         }
         if IN_LOG_CALLBACK.with(|d| d.get() > 0) {
-            return Err(FfiError::new(P2P_ERR_INVALID_STATE, "p2p_set_log_callback cannot be called from inside the log callback"));
+            return Err(FfiError::new(
+                P2P_ERR_INVALID_STATE,
+                "p2p_set_log_callback cannot be called from inside the log callback",
+            ));
         }
         let installed = *INSTALLED.get_or_init(|| tracing::subscriber::set_global_default(CallbackSubscriber).is_ok());
         if !installed {
-            return Err(FfiError::new(P2P_ERR_INVALID_STATE, "another tracing subscriber is installed in this process"));
+            return Err(FfiError::new(
+                P2P_ERR_INVALID_STATE,
+                "another tracing subscriber is installed in this process",
+            ));
         }
         *SINK.write() = cb.map(|cb| (cb, UserData(user_data)));
         LEVEL.store(if cb.is_some() { level } else { P2P_LOG_NONE }, Ordering::Relaxed);

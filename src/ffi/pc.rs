@@ -29,12 +29,18 @@ pub struct FfiPeerConnection {
 }
 
 impl FfiPeerConnection {
-    pub fn register(pc: Arc<PeerConnection>, peer_id: String, client: i32, gate: Arc<CallbackGate>) -> Arc<FfiPeerConnection> {
+    pub fn register(
+        pc: Arc<PeerConnection>,
+        peer_id: String,
+        client: i32,
+        gate: Arc<CallbackGate>,
+    ) -> Arc<FfiPeerConnection> {
         // Keep our own reference rather than looking the handle up again: p2p_shutdown may drain
         // the registry in between.
         let mut made = None;
         handles::insert_with(|handle| {
-            let me = Arc::new(FfiPeerConnection { handle, pc, peer_id, client, gate, channels: Mutex::new(Vec::new()) });
+            let me =
+                Arc::new(FfiPeerConnection { handle, pc, peer_id, client, gate, channels: Mutex::new(Vec::new()) });
             made = Some(me.clone());
             Object::Pc(me)
         });
@@ -64,7 +70,11 @@ impl FfiPeerConnection {
 /// Every pointer argument is NULL or valid as described above: strings NUL-terminated, buffers at
 /// least as long as the size passed with them.
 #[no_mangle]
-pub unsafe extern "C" fn p2p_pc_create_data_channel(pc: i32, label: *const c_char, init: *const p2p_data_channel_init) -> i32 {
+pub unsafe extern "C" fn p2p_pc_create_data_channel(
+    pc: i32,
+    label: *const c_char,
+    init: *const p2p_data_channel_init,
+) -> i32 {
     guard(|| {
         let p = handles::pc(pc)?;
         let label = unsafe { arg(label, "label") }?.to_string();
@@ -96,7 +106,8 @@ unsafe fn to_init(init: *const p2p_data_channel_init) -> Result<DataChannelInit,
     };
     let (protocol, max_packet_life_time_ms, max_retransmits, stream_id) =
         unsafe { ((*init).protocol, (*init).max_packet_life_time_ms, (*init).max_retransmits, (*init).stream_id) };
-    let u16_of = |v: i32, name: &str| u16::try_from(v).map_err(|_| FfiError::arg(format!("{name} must be 0..=65535, got {v}")));
+    let u16_of =
+        |v: i32, name: &str| u16::try_from(v).map_err(|_| FfiError::arg(format!("{name} must be 0..=65535, got {v}")));
     let protocol = if protocol.is_null() { String::new() } else { unsafe { arg(protocol, "protocol") }?.to_string() };
     let mut options = DataChannelInit { ordered: !unordered, protocol, ..Default::default() };
     if unreliable {

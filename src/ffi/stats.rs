@@ -23,8 +23,7 @@ fn timed_out() -> FfiError {
 /// The JSON array of every link of `client`, sorted by peer id.
 fn client_json(client: &Arc<FfiClient>) -> FfiResult<String> {
     let core = client.core.clone();
-    let all =
-        runtime::block_on(STATS_WAIT, async move { core.stats().await }).ok_or_else(timed_out)?;
+    let all = runtime::block_on(STATS_WAIT, async move { core.stats().await }).ok_or_else(timed_out)?;
     Ok(serde_json::to_string(&all).expect("stats serialise"))
 }
 
@@ -69,8 +68,7 @@ pub unsafe extern "C" fn p2p_pc_get_stats(pc: i32, buffer: *mut c_char, size: i3
             return Err(FfiError::arg(format!("size must be >= 0, got {size}")));
         }
         let (inner, peer_id) = (p.pc.clone(), p.peer_id.clone());
-        let mut stats = runtime::block_on(STATS_WAIT, async move { inner.stats().await })
-            .ok_or_else(timed_out)?;
+        let mut stats = runtime::block_on(STATS_WAIT, async move { inner.stats().await }).ok_or_else(timed_out)?;
         stats.peer_id = peer_id;
         Ok(unsafe { copy_out(&stats.to_json(), buffer, size) })
     })
@@ -98,11 +96,7 @@ pub unsafe extern "C" fn p2p_client_get_stats(client: i32, buffer: *mut c_char, 
 /// request id at once; `result_cb` gets status 0 and the JSON array (valid during the call only), or
 /// an error and `{"error":"…"}`.
 #[no_mangle]
-pub extern "C" fn p2p_client_request_stats(
-    client: i32,
-    result_cb: p2p_result_cb,
-    user_data: *mut c_void,
-) -> i32 {
+pub extern "C" fn p2p_client_request_stats(client: i32, result_cb: p2p_result_cb, user_data: *mut c_void) -> i32 {
     guard(|| {
         request(client, result_cb, user_data, |core| async move {
             let all: Vec<PeerStats> = core.stats().await;

@@ -65,19 +65,23 @@ pub const P2P_LOG_VERBOSE: i32 = 5;
 
 /// Session events: `event` is a `P2P_EVENT_*`, `arg` the own id (started, reconnected), the reason
 /// (start failed, connect failed, disconnected) or the peer id (user events). `arg` is valid during the call only.
-pub type p2p_event_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, client: i32, event: i32, arg: *const c_char)>;
+pub type p2p_event_cb =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, client: i32, event: i32, arg: *const c_char)>;
 /// The result of an asynchronous request: `status` is 0 or a `P2P_ERR_*`; `json` is the result
 /// (`[{"id":…,"name":…}]` for list hosts, `{}` otherwise) or `{"error":"…"}`. Valid during the call only.
-pub type p2p_result_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, request: i32, status: i32, json: *const c_char)>;
+pub type p2p_result_cb =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, request: i32, status: i32, json: *const c_char)>;
 /// A peer connection was created (`is_offer`: we make the offer). Runs before negotiation: create
 /// data channels here. `pc` stays valid until the connection's close hooks have run.
-pub type p2p_pc_create_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, client: i32, peer_id: *const c_char, is_offer: bool, pc: i32)>;
+pub type p2p_pc_create_cb =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, client: i32, peer_id: *const c_char, is_offer: bool, pc: i32)>;
 /// A peer connection closed; runs once per connection.
 pub type p2p_pc_close_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, client: i32, peer_id: *const c_char)>;
 /// A data channel event without payload: a remote channel arrived, a channel opened or closed.
 pub type p2p_dc_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, dc: i32)>;
 /// A message: `data` is valid during the call only.
-pub type p2p_dc_message_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, dc: i32, data: *const u8, len: i32, is_text: bool)>;
+pub type p2p_dc_message_cb =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, dc: i32, data: *const u8, len: i32, is_text: bool)>;
 /// A log line: `level` is a `P2P_LOG_*`; `message` is valid during the call only.
 pub type p2p_log_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, level: i32, message: *const c_char)>;
 

@@ -56,18 +56,8 @@ impl Link {
         inbound: mpsc::UnboundedSender<Inbound>,
     ) -> Result<Arc<Link>> {
         let signaling = Arc::new(Signaling::connect(&config, inbound.clone()).await?);
-        let state = Mutex::new(State {
-            current: Some(signaling),
-            announced: true,
-            ..State::default()
-        });
-        Ok(Arc::new(Link {
-            config,
-            events,
-            inbound,
-            state,
-            connecting: tokio::sync::Mutex::new(()),
-        }))
+        let state = Mutex::new(State { current: Some(signaling), announced: true, ..State::default() });
+        Ok(Arc::new(Link { config, events, inbound, state, connecting: tokio::sync::Mutex::new(()) }))
     }
 
     /// The live socket, if any.
@@ -77,18 +67,14 @@ impl Link {
 
     /// Our socket id while connected, "" while not.
     pub fn id(&self) -> String {
-        self.current()
-            .map(|s| s.id().to_string())
-            .unwrap_or_default()
+        self.current().map(|s| s.id().to_string()).unwrap_or_default()
     }
 
     /// Sends a `message` over the live socket; fails at once while disconnected.
     pub async fn send(&self, message: &Message) -> Result<()> {
         match self.current() {
             Some(signaling) => signaling.send(message).await,
-            None => Err(P2pError::ConnectFailed(
-                "not connected to the signaling server".into(),
-            )),
+            None => Err(P2pError::ConnectFailed("not connected to the signaling server".into())),
         }
     }
 
@@ -103,20 +89,12 @@ impl Link {
         match self.current() {
             Some(signaling) if !signaling.is_dropped() => return Ok(signaling),
             // Dropped a moment ago; `on_dropped` is about to report it and reconnect.
-            Some(_) => {
-                return Err(P2pError::ConnectFailed(
-                    "the signaling connection just dropped".into(),
-                ))
-            }
+            Some(_) => return Err(P2pError::ConnectFailed("the signaling connection just dropped".into())),
             None => {}
         }
         self.reconnect_once().await.map_err(|e| match e {
             P2pError::ConnectFailed(why) => {
-                let retry = if self.config.socket.reconnection {
-                    "; reconnecting in the background"
-                } else {
-                    ""
-                };
+                let retry = if self.config.socket.reconnection { "; reconnecting in the background" } else { "" };
                 P2pError::ConnectFailed(format!(
                     "the signaling connection was lost and reconnecting failed: {why}{retry}"
                 ))
@@ -188,11 +166,7 @@ impl Link {
             }
         }
         let mut state = self.state.lock();
-        if !state
-            .current
-            .as_ref()
-            .is_some_and(|c| Arc::ptr_eq(c, &signaling))
-        {
+        if !state.current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &signaling)) {
             return Err(P2pError::Closed("the session is stopped".into()));
         }
         if signaling.is_dropped() {
@@ -200,13 +174,10 @@ impl Link {
             state.current = None;
             drop(state);
             self.keep_reconnecting();
-            return Err(P2pError::ConnectFailed(
-                "the connection dropped while it was set up".into(),
-            ));
+            return Err(P2pError::ConnectFailed("the connection dropped while it was set up".into()));
         }
         state.announced = true;
-        self.events
-            .emit(Event::Reconnected(signaling.id().to_string()));
+        self.events.emit(Event::Reconnected(signaling.id().to_string()));
         drop(state);
         Ok(signaling)
     }
@@ -254,9 +225,7 @@ async fn reconnect_in_background(link: Weak<Link>) {
 /// do not all come back in the same instant.
 fn jittered(delay: Duration) -> Duration {
     use std::hash::{BuildHasher, Hasher};
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
     let factor = 0.5 + (random % 1000) as f64 / 2000.0;
     delay.mul_f64(factor)
 }
@@ -269,10 +238,7 @@ mod tests {
     fn jitter_stays_within_half_and_full_delay() {
         for _ in 0..1000 {
             let d = jittered(Duration::from_millis(1000));
-            assert!(
-                d >= Duration::from_millis(500) && d < Duration::from_millis(1000),
-                "{d:?}"
-            );
+            assert!(d >= Duration::from_millis(500) && d < Duration::from_millis(1000), "{d:?}");
         }
     }
 }

@@ -2,6 +2,7 @@
 //! queue, and a close that runs once. Each peer runs in its own task so a vanilla peer waiting for
 //! gathering never holds up the others; messages to one peer are handled in arrival order.
 
+use super::link::Link;
 use super::session::SessionInput;
 use super::state::{answerer_trickles, offerer_trickles, CandidateQueue};
 use super::Hooks;
@@ -9,7 +10,6 @@ use crate::config::PeerConfig;
 use crate::events::{Event, EventHub};
 use crate::protocol::{kind, Ice, Message};
 use crate::rtc::{self, IceState, PcEvent, PeerConnection};
-use super::link::Link;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -18,18 +18,27 @@ use tokio::time::Instant;
 /// What the session hands to a peer.
 #[derive(Debug)]
 pub enum PeerInput {
-    Offer { sdp: String, trickle: bool },
-    Answer { sdp: String },
+    Offer {
+        sdp: String,
+        trickle: bool,
+    },
+    Answer {
+        sdp: String,
+    },
     Candidate(Ice),
     /// Close the connection; `send_bye` tells the remote first (our stop, not its leaving).
-    Close { send_bye: bool },
+    Close {
+        send_bye: bool,
+    },
 }
 
 /// Which side of the exchange this peer is on.
 #[derive(Debug, Clone, Copy)]
 pub enum Side {
     /// We offer; `remote_trickles` is what we know of the remote's capability.
-    Offerer { remote_trickles: bool },
+    Offerer {
+        remote_trickles: bool,
+    },
     Answerer,
 }
 
@@ -83,7 +92,16 @@ async fn run(ctx: Arc<PeerContext>, id: String, side: Side, mut inputs: mpsc::Un
     ctx.events.emit(Event::UserConnecting(id.clone()));
     ctx.hooks.run_create(&id, is_offer, &pc).await;
 
-    let mut peer = Peer { ctx, id, pc, pc_events, stashed: Vec::new(), candidates: CandidateQueue::default(), trickling: false, connected: false };
+    let mut peer = Peer {
+        ctx,
+        id,
+        pc,
+        pc_events,
+        stashed: Vec::new(),
+        candidates: CandidateQueue::default(),
+        trickling: false,
+        connected: false,
+    };
     let mut send_bye = false;
     if let Side::Offerer { remote_trickles } = side {
         if let Err(e) = peer.offer(remote_trickles).await {

@@ -216,7 +216,11 @@ impl Actor {
                     return;
                 }
                 let Some(me) = m.me.clone() else { return };
-                if me.is_empty() || me.len() > MAX_ID_BYTES || self.peers.contains_key(&me) || (!own_id.is_empty() && me == own_id) {
+                if me.is_empty()
+                    || me.len() > MAX_ID_BYTES
+                    || self.peers.contains_key(&me)
+                    || (!own_id.is_empty() && me == own_id)
+                {
                     return;
                 }
                 self.spawn_peer(&me, Side::Offerer { remote_trickles: m.trickle() });

@@ -3,7 +3,9 @@
 use crate::error::{P2pError, Result};
 use bytes::BytesMut;
 use std::sync::Arc;
-use webrtc::data_channel::{DataChannel as RtcDataChannel, DataChannelEvent as RtcEvent, RTCDataChannelInit, RTCDataChannelState};
+use webrtc::data_channel::{
+    DataChannel as RtcDataChannel, DataChannelEvent as RtcEvent, RTCDataChannelInit, RTCDataChannelState,
+};
 
 /// Options of a new data channel; the default is reliable and ordered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +22,13 @@ pub struct DataChannelInit {
 
 impl Default for DataChannelInit {
     fn default() -> Self {
-        DataChannelInit { ordered: true, max_retransmits: None, max_packet_life_time_ms: None, negotiated_id: None, protocol: String::new() }
+        DataChannelInit {
+            ordered: true,
+            max_retransmits: None,
+            max_packet_life_time_ms: None,
+            negotiated_id: None,
+            protocol: String::new(),
+        }
     }
 }
 

@@ -148,8 +148,14 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
         .collect();
     let remote = Arc::new(Mutex::new(RemoteChannels::default()));
     let states = Arc::new(Mutex::new(LinkStates::default()));
-    let timeline = Arc::new(Mutex::new(Timeline { created: std::time::Instant::now(), ice_connected: None, dtls_connected: None, remote_channel: None }));
-    let handler = Arc::new(Handler { events, remote: remote.clone(), states: states.clone(), timeline: timeline.clone() });
+    let timeline = Arc::new(Mutex::new(Timeline {
+        created: std::time::Instant::now(),
+        ice_connected: None,
+        dtls_connected: None,
+        remote_channel: None,
+    }));
+    let handler =
+        Arc::new(Handler { events, remote: remote.clone(), states: states.clone(), timeline: timeline.clone() });
     let pc = PeerConnectionBuilder::new()
         .with_runtime(RUNTIME.clone())
         .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
@@ -215,15 +221,12 @@ impl PeerConnection {
 
     /// The local SDP as it stands (with the candidates gathered so far).
     pub(crate) async fn local_sdp(&self) -> Result<String> {
-        self.inner
-            .local_description()
-            .await
-            .map(|d| d.sdp)
-            .ok_or_else(|| P2pError::Rtc("no local description".into()))
+        self.inner.local_description().await.map(|d| d.sdp).ok_or_else(|| P2pError::Rtc("no local description".into()))
     }
 
     pub(crate) async fn set_remote(&self, is_offer: bool, sdp: String) -> Result<()> {
-        let desc = if is_offer { RTCSessionDescription::offer(sdp) } else { RTCSessionDescription::answer(sdp) }.map_err(rtc_err)?;
+        let desc = if is_offer { RTCSessionDescription::offer(sdp) } else { RTCSessionDescription::answer(sdp) }
+            .map_err(rtc_err)?;
         self.inner.set_remote_description(desc).await.map_err(rtc_err)
     }
 

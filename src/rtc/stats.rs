@@ -95,28 +95,17 @@ impl PeerStats {
     /// A short line for logs and the chat example's `/stats`: state, pair types, RTT, totals.
     pub fn one_line(&self) -> String {
         let pair = match &self.selected_pair {
-            Some(p) => format!(
-                "{}/{} -> {}/{}",
-                p.local.kind, p.local.protocol, p.remote.kind, p.remote.protocol
-            ),
+            Some(p) => format!("{}/{} -> {}/{}", p.local.kind, p.local.protocol, p.remote.kind, p.remote.protocol),
             None => "no pair".into(),
         };
-        let rtt = self
-            .rtt_ms
-            .map(|r| format!("{r:.2} ms"))
-            .unwrap_or_else(|| "rtt ?".into());
+        let rtt = self.rtt_ms.map(|r| format!("{r:.2} ms")).unwrap_or_else(|| "rtt ?".into());
         let channels: Vec<String> = self
             .data_channels
             .iter()
             .map(|d| {
                 format!(
                     "{}[{}] {}/{} msgs {}/{} B",
-                    d.label,
-                    d.state,
-                    d.messages_sent,
-                    d.messages_received,
-                    d.bytes_sent,
-                    d.bytes_received
+                    d.label, d.state, d.messages_sent, d.messages_received, d.bytes_sent, d.bytes_received
                 )
             })
             .collect();
@@ -158,18 +147,10 @@ fn candidate(c: &webrtc::peer_connection::RTCIceCandidate) -> CandidateInfo {
 
 /// Reads the summary of `pc`: one stats snapshot plus one look at the ICE transport, each a short
 /// hold of the connection's lock (no network I/O).
-pub(super) async fn collect(
-    pc: &dyn webrtc::peer_connection::PeerConnection,
-    states: LinkStates,
-) -> PeerStats {
+pub(super) async fn collect(pc: &dyn webrtc::peer_connection::PeerConnection, states: LinkStates) -> PeerStats {
     use webrtc::peer_connection::{RTCStatsReportEntry, StatsSelector};
-    let report = pc
-        .get_stats(std::time::Instant::now(), StatsSelector::None)
-        .await;
-    let selected_id = report
-        .transport()
-        .map(|t| t.selected_candidate_pair_id.clone())
-        .unwrap_or_default();
+    let report = pc.get_stats(std::time::Instant::now(), StatsSelector::None).await;
+    let selected_id = report.transport().map(|t| t.selected_candidate_pair_id.clone()).unwrap_or_default();
     let mut stats = PeerStats {
         peer_id: String::new(),
         connection_state: state_name(states.connection),
@@ -183,9 +164,7 @@ pub(super) async fn collect(
     };
     for entry in report.iter() {
         match entry {
-            RTCStatsReportEntry::IceCandidatePair(p)
-                if !selected_id.is_empty() && p.stats.id == selected_id =>
-            {
+            RTCStatsReportEntry::IceCandidatePair(p) if !selected_id.is_empty() && p.stats.id == selected_id => {
                 stats.bytes_sent = p.bytes_sent;
                 stats.bytes_received = p.bytes_received;
                 if p.responses_received > 0 {
@@ -206,16 +185,9 @@ pub(super) async fn collect(
     }
     stats.data_channels.sort_by_key(|d| d.id);
     if let Some(sctp) = pc.sctp().await {
-        if let Ok(Some(pair)) = sctp
-            .transport()
-            .ice_transport()
-            .get_selected_candidate_pair()
-            .await
-        {
-            stats.selected_pair = Some(SelectedPair {
-                local: candidate(pair.local()),
-                remote: candidate(pair.remote()),
-            });
+        if let Ok(Some(pair)) = sctp.transport().ice_transport().get_selected_candidate_pair().await {
+            stats.selected_pair =
+                Some(SelectedPair { local: candidate(pair.local()), remote: candidate(pair.remote()) });
         }
     }
     stats

@@ -24,7 +24,9 @@ async fn wait_gathered(rx: &mut mpsc::UnboundedReceiver<PcEvent>) {
 }
 
 /// Connects a pair with vanilla ICE and returns (offerer channel, answerer channel).
-async fn vanilla_pair(init: DataChannelInit) -> (Arc<DataChannel>, Arc<DataChannel>, Arc<PeerConnection>, Arc<PeerConnection>) {
+async fn vanilla_pair(
+    init: DataChannelInit,
+) -> (Arc<DataChannel>, Arc<DataChannel>, Arc<PeerConnection>, Arc<PeerConnection>) {
     let config = loopback_config();
     let (tx_a, mut rx_a) = mpsc::unbounded_channel();
     let (tx_b, mut rx_b) = mpsc::unbounded_channel();
@@ -46,7 +48,10 @@ async fn vanilla_pair(init: DataChannelInit) -> (Arc<DataChannel>, Arc<DataChann
     assert!(answer.contains("a=candidate:"));
     a.set_remote(false, answer).await.unwrap();
     let dc_b = tokio::time::timeout(Duration::from_secs(10), remote_rx.recv()).await.unwrap().unwrap();
-    assert_eq!(tokio::time::timeout(Duration::from_secs(10), dc_a.next_event()).await.unwrap(), Some(DataChannelEvent::Open));
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(10), dc_a.next_event()).await.unwrap(),
+        Some(DataChannelEvent::Open)
+    );
     (dc_a, dc_b, a, b)
 }
 
@@ -122,7 +127,11 @@ fn split_candidates(sdp: &str) -> (String, Vec<crate::protocol::Ice>) {
         let l = line.trim_end();
         if let Some(c) = l.strip_prefix("a=") {
             if c.starts_with("candidate:") {
-                candidates.push(crate::protocol::Ice { candidate: c.to_string(), sdp_mid: mid.clone(), sdp_mline_index: Some(0) });
+                candidates.push(crate::protocol::Ice {
+                    candidate: c.to_string(),
+                    sdp_mid: mid.clone(),
+                    sdp_mline_index: Some(0),
+                });
                 continue;
             }
             if c == "end-of-candidates" {
@@ -180,8 +189,15 @@ async fn a_candidate_signalled_after_its_first_check_replaces_the_peer_reflexive
     for ice in b_candidates {
         a.add_candidate(ice).await.unwrap();
     }
-    assert_eq!(tokio::time::timeout(Duration::from_secs(10), dc_a.next_event()).await.unwrap(), Some(DataChannelEvent::Open));
-    assert_eq!(selected_remote_candidate_type(&a).await.as_deref(), Some("Host"), "A's selected pair should use B's signalled host candidate");
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(10), dc_a.next_event()).await.unwrap(),
+        Some(DataChannelEvent::Open)
+    );
+    assert_eq!(
+        selected_remote_candidate_type(&a).await.as_deref(),
+        Some("Host"),
+        "A's selected pair should use B's signalled host candidate"
+    );
     a.close().await;
     b.close().await;
 }
@@ -229,7 +245,10 @@ async fn a_slow_reader_closes_the_window_and_the_transfer_resumes_when_it_reads(
             other => panic!("stalled after {next} of {count} messages: {other:?}"),
         }
     }
-    eprintln!("slow reader: {count} x 1 KiB read {:.0} ms after the reader came back", resumed.elapsed().as_secs_f64() * 1000.0);
+    eprintln!(
+        "slow reader: {count} x 1 KiB read {:.0} ms after the reader came back",
+        resumed.elapsed().as_secs_f64() * 1000.0
+    );
     let _dc_a = sender.await.unwrap();
     a.close().await;
     b.close().await;
