@@ -280,3 +280,54 @@ async fn a_public_id_is_no_session_credential() {
     // The host's session is untouched.
     assert_eq!(host.hosts().await[0]["name"], "private");
 }
+
+/// Sends one masked text frame.
+fn send_text(s: &mut TcpStream, text: &str) -> std::io::Result<()> {
+    let mut frame = frame_header(true, 1, text.len() as u64);
+    frame.extend_from_slice(text.as_bytes());
+    s.write_all(&frame)
+}
+
+/// Issue 15 item 3: sockets that ask for the host list and never read its replies pushed the server
+/// to 2.15 GB (and a bystander's request timed out). Now each reply is capped, costs the rate limit
+/// by size, and a socket's unsent replies are bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_that_never_read_their_host_lists_cost_bounded_memory() {
+    let server = Server::start(&["--max-sockets-per-ip", "400", "--max-tcp-per-ip", "400"]);
+    // 300 groups with 64-character names of 3-byte characters: ~66 KB for the whole list (the
+    // reply is capped at 200 of them, ~44 KB).
+    let mut hosts = Vec::new();
+    for i in 0..300 {
+        let h = connect(&server.url).await;
+        assert_eq!(h.create_host(json!(format!("{i:03}{}", "語".repeat(61)))).await["status"], 200);
+        hosts.push(h);
+    }
+    let baseline = server.peak_rss_kib();
+    let addr = server.addr.clone();
+    // 20 raw websocket clients ask 500 times each and read nothing (~660 MB of replies unbounded).
+    let readers = tokio::task::spawn_blocking(move || {
+        let mut sockets = Vec::new();
+        for _ in 0..20 {
+            let mut s = raw_websocket(&addr);
+            send_text(&mut s, "40").unwrap();
+            sockets.push(s);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        for n in 0..500 {
+            for s in sockets.iter_mut() {
+                // Ack ids make each a request the server answers; a refused write ends that client.
+                let _ = send_text(s, &format!("42{n}[\"list hosts\"]"));
+            }
+        }
+        sockets
+    });
+    let sockets = readers.await.unwrap();
+    // A bystander is still served.
+    let bystander = connect(&server.url).await;
+    let listed = bystander.request("list hosts", rust_socketio::Payload::Text(vec![])).await;
+    assert_eq!(listed["total"], 300);
+    let peak = server.peak_rss_kib();
+    eprintln!("figure: peak RSS {baseline} KiB before, {peak} KiB after 20 x 500 unread host lists");
+    assert!(peak < baseline + 40 * 1024, "peak RSS grew from {baseline} KiB to {peak} KiB");
+    drop(sockets);
+}
