@@ -169,6 +169,19 @@ fn oversized_websocket_frames_and_messages_cost_no_memory() {
     assert!(status.contains("200"));
 }
 
+/// `n` sockets hosting one group each, named with a 3-digit number then `fill` up to 64 characters
+/// (oldest first: the numbers say the creation order).
+async fn host_groups(url: &str, n: usize, fill: char) -> Vec<common::Peer> {
+    let mut hosts = Vec::new();
+    for i in 0..n {
+        let h = connect(url).await;
+        let name = format!("{i:03}{}", fill.to_string().repeat(61));
+        assert_eq!(h.create_host(json!(name)).await["status"], 200);
+        hosts.push(h);
+    }
+    hosts
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_hosts_is_capped_and_costs_by_its_size() {
     let server = Server::start(&[
@@ -181,20 +194,14 @@ async fn list_hosts_is_capped_and_costs_by_its_size() {
         "--rate-per-sec",
         "1",
     ]);
-    let mut hosts = Vec::new();
-    for i in 0..48 {
-        let h = connect(&server.url).await;
-        // 64-character names make the full list ~5 KB.
-        let name = format!("{i:02}{}", "n".repeat(62));
-        assert_eq!(h.create_host(json!(name)).await["status"], 200);
-        hosts.push(h);
-    }
+    // 64-character names make the full list ~5 KB.
+    let _hosts = host_groups(&server.url, 48, 'n').await;
     let lister = connect(&server.url).await;
     let ack = lister.request("list hosts", Payload::Text(vec![])).await;
     assert_eq!(ack["total"], 48);
     let listed: Vec<String> =
-        ack["hosts"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()[..2].to_string()).collect();
-    assert_eq!(listed, ["00", "01", "02", "03", "04"], "at most 5, oldest first");
+        ack["hosts"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()[..3].to_string()).collect();
+    assert_eq!(listed, ["000", "001", "002", "003", "004"], "at most 5, oldest first");
 
     // With the whole list in each reply, a reply costs more than one token of the burst of 20.
     let server = Server::start(&[
@@ -207,12 +214,7 @@ async fn list_hosts_is_capped_and_costs_by_its_size() {
         "--rate-per-sec",
         "1",
     ]);
-    let mut big = Vec::new();
-    for i in 0..48 {
-        let h = connect(&server.url).await;
-        h.create_host(json!(format!("{i:02}{}", "n".repeat(62)))).await;
-        big.push(h);
-    }
+    let _big = host_groups(&server.url, 48, 'n').await;
     let lister = connect(&server.url).await;
     let mut served = 0;
     for _ in 0..20 {
@@ -296,12 +298,7 @@ async fn sockets_that_never_read_their_host_lists_cost_bounded_memory() {
     let server = Server::start(&["--max-sockets-per-ip", "400", "--max-tcp-per-ip", "400"]);
     // 300 groups with 64-character names of 3-byte characters: ~66 KB for the whole list (the
     // reply is capped at 200 of them, ~44 KB).
-    let mut hosts = Vec::new();
-    for i in 0..300 {
-        let h = connect(&server.url).await;
-        assert_eq!(h.create_host(json!(format!("{i:03}{}", "語".repeat(61)))).await["status"], 200);
-        hosts.push(h);
-    }
+    let _hosts = host_groups(&server.url, 300, '語').await;
     let baseline = server.peak_rss_kib();
     let addr = server.addr.clone();
     // 20 raw websocket clients ask 500 times each and read nothing (~660 MB of replies unbounded).
