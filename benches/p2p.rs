@@ -491,20 +491,22 @@ fn c_wait(cond: impl Fn() -> bool) {
     }
 }
 
-fn c_throughput(url: &str, size: usize, reliable: bool, total: usize) -> Figures {
-    C_RELIABLE.store(reliable as u64, Ordering::SeqCst);
-    for a in [&C_BYTES, &C_MSGS, &C_OPEN, &C_RESULT] {
-        a.store(0, Ordering::SeqCst);
-    }
+/// Two C ABI clients on `url`, a host of `name` and a client that joined it, with `hook` as their
+/// pc-create hook; waits until both channels are open. Returns (host, client, sending channel).
+fn c_pair(
+    url: &str,
+    name: &str,
+    hook: unsafe extern "C" fn(*mut c_void, i32, *const c_char, bool, i32),
+) -> (i32, i32, i32) {
     *C_SENDER.lock() = None;
     *C_RECEIVER.lock() = None;
     let json = CString::new(format!(r#"{{"signalingUrl":"{url}","bindAddresses":["127.0.0.1:0"]}}"#)).unwrap();
     let host = unsafe { p2p_client_create(json.as_ptr()) };
     let client = unsafe { p2p_client_create(json.as_ptr()) };
     for c in [host, client] {
-        p2p_client_add_pc_create_hook(c, Some(c_on_pc), std::ptr::null_mut());
+        p2p_client_add_pc_create_hook(c, Some(hook), std::ptr::null_mut());
     }
-    let name = CString::new(format!("c {size} {reliable} {:?}", Instant::now())).unwrap();
+    let name = CString::new(name).unwrap();
     unsafe { p2p_client_start_host(host, name.as_ptr(), Some(c_on_result), std::ptr::null_mut()) };
     c_wait(|| C_RESULT.load(Ordering::SeqCst) == 1);
     C_RESULT.store(0, Ordering::SeqCst);
@@ -514,6 +516,15 @@ fn c_throughput(url: &str, size: usize, reliable: bool, total: usize) -> Figures
     c_wait(|| C_RESULT.load(Ordering::SeqCst) == 1);
     c_wait(|| C_OPEN.load(Ordering::SeqCst) >= 2 && C_SENDER.lock().is_some());
     let dc = C_SENDER.lock().unwrap();
+    (host, client, dc)
+}
+
+fn c_throughput(url: &str, size: usize, reliable: bool, total: usize) -> Figures {
+    C_RELIABLE.store(reliable as u64, Ordering::SeqCst);
+    for a in [&C_BYTES, &C_MSGS, &C_OPEN, &C_RESULT] {
+        a.store(0, Ordering::SeqCst);
+    }
+    let (host, client, dc) = c_pair(url, &format!("c {size} {reliable} {:?}", Instant::now()), c_on_pc);
     let count = total / size;
     let payload = vec![0x5au8; size];
     let t0_ns = EPOCH.elapsed().as_nanos() as u64;
@@ -623,24 +634,7 @@ fn c_rtt(url: &str) {
     for a in [&C_OPEN, &C_RESULT] {
         a.store(0, Ordering::SeqCst);
     }
-    *C_SENDER.lock() = None;
-    *C_RECEIVER.lock() = None;
-    let json = CString::new(format!(r#"{{"signalingUrl":"{url}","bindAddresses":["127.0.0.1:0"]}}"#)).unwrap();
-    let host = unsafe { p2p_client_create(json.as_ptr()) };
-    let client = unsafe { p2p_client_create(json.as_ptr()) };
-    for c in [host, client] {
-        p2p_client_add_pc_create_hook(c, Some(rtt_on_pc), std::ptr::null_mut());
-    }
-    let name = CString::new(format!("rtt {:?}", Instant::now())).unwrap();
-    unsafe { p2p_client_start_host(host, name.as_ptr(), Some(c_on_result), std::ptr::null_mut()) };
-    c_wait(|| C_RESULT.load(Ordering::SeqCst) == 1);
-    C_RESULT.store(0, Ordering::SeqCst);
-    let mut id = [0 as c_char; 128];
-    unsafe { p2p_client_get_id(host, id.as_mut_ptr(), 128) };
-    unsafe { p2p_client_start_client(client, id.as_ptr(), Some(c_on_result), std::ptr::null_mut()) };
-    c_wait(|| C_RESULT.load(Ordering::SeqCst) == 1);
-    c_wait(|| C_OPEN.load(Ordering::SeqCst) >= 2 && C_SENDER.lock().is_some());
-    let dc = C_SENDER.lock().unwrap();
+    let (host, client, dc) = c_pair(url, &format!("rtt {:?}", Instant::now()), rtt_on_pc);
     let (tx, rx) = std::sync::mpsc::channel();
     *RTT_REPLY.lock() = Some(tx);
     println!("\n## Round trip through the C ABI (64 B, reliable, echo from the message callback)\n");

@@ -2,42 +2,9 @@
 
 mod common;
 
-use common::{attach_chat, config, wait_for, Chat, Server};
+use common::{config, host, join, wait_for, Member, Server};
 use std::time::{Duration, Instant};
-use webrtc_p2p::{Event, Events, P2pError, PeerClient, PeerConfig, PeerRole};
-
-struct Member {
-    client: PeerClient,
-    events: Events,
-    chat: Chat,
-    id: String,
-}
-
-async fn host(cfg: PeerConfig, name: &str) -> Member {
-    let client = PeerClient::new(cfg).unwrap();
-    let mut events = client.subscribe();
-    let chat = attach_chat(&client);
-    client.start_host(name).await.expect("start host");
-    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await else {
-        unreachable!()
-    };
-    assert!(!id.is_empty(), "the host learns its own id");
-    assert_eq!(client.role(), PeerRole::Host);
-    Member { client, events, chat, id }
-}
-
-async fn join(cfg: PeerConfig, host_id: &str) -> Member {
-    let client = PeerClient::new(cfg).unwrap();
-    let mut events = client.subscribe();
-    let chat = attach_chat(&client);
-    client.start_client(host_id).await.expect("start client");
-    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await else {
-        unreachable!()
-    };
-    assert_eq!(client.role(), PeerRole::Client);
-    assert_eq!(client.host_id().as_deref(), Some(host_id));
-    Member { client, events, chat, id }
-}
+use webrtc_p2p::{Event, P2pError, PeerClient, PeerRole};
 
 /// Every member opens a channel to every other, and every ordered pair exchanges a message.
 async fn assert_full_mesh(members: &mut [Member]) {

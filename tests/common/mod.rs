@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use webrtc_p2p::{DataChannel, DataChannelEvent, Event, Events, PeerClient, PeerConfig};
+use webrtc_p2p::{DataChannel, DataChannelEvent, Event, Events, PeerClient, PeerConfig, PeerRole};
 
 /// Where the signaling server binary is: `P2P_SIGNALING_BIN`, else the workspace target dir (built
 /// on demand, so `cargo test` alone works).
@@ -211,4 +211,40 @@ impl Chat {
         }
         out
     }
+}
+
+/// A member of a test group: its client, events, chat channels and own id.
+pub struct Member {
+    pub client: PeerClient,
+    pub events: Events,
+    pub chat: Chat,
+    pub id: String,
+}
+
+/// Hosts `name` and waits for Started (the host learns its own id).
+pub async fn host(cfg: PeerConfig, name: &str) -> Member {
+    let client = PeerClient::new(cfg).unwrap();
+    let mut events = client.subscribe();
+    let chat = attach_chat(&client);
+    client.start_host(name).await.expect("start host");
+    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await else {
+        unreachable!()
+    };
+    assert!(!id.is_empty(), "the host learns its own id");
+    assert_eq!(client.role(), PeerRole::Host);
+    Member { client, events, chat, id }
+}
+
+/// Joins `host_id` and waits for Started.
+pub async fn join(cfg: PeerConfig, host_id: &str) -> Member {
+    let client = PeerClient::new(cfg).unwrap();
+    let mut events = client.subscribe();
+    let chat = attach_chat(&client);
+    client.start_client(host_id).await.expect("start client");
+    let Event::Started(id) = wait_for(&mut events, 10, |e| matches!(e, Event::Started(_))).await else {
+        unreachable!()
+    };
+    assert_eq!(client.role(), PeerRole::Client);
+    assert_eq!(client.host_id().as_deref(), Some(host_id));
+    Member { client, events, chat, id }
 }
