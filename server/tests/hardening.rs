@@ -184,16 +184,20 @@ async fn host_groups(url: &str, n: usize, fill: char) -> Vec<common::Peer> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_hosts_is_capped_and_costs_by_its_size() {
-    let server = Server::start(&[
-        "--max-listed-hosts",
-        "5",
-        "--max-sockets-per-ip",
-        "64",
-        "--rate-burst",
-        "20",
-        "--rate-per-sec",
-        "1",
-    ]);
+    // A server listing at most `listed` groups, with a burst of 20 requests and 1 more a second.
+    let server_listing = |listed: &str| {
+        Server::start(&[
+            "--max-listed-hosts",
+            listed,
+            "--max-sockets-per-ip",
+            "64",
+            "--rate-burst",
+            "20",
+            "--rate-per-sec",
+            "1",
+        ])
+    };
+    let server = server_listing("5");
     // 64-character names make the full list ~5 KB.
     let _hosts = host_groups(&server.url, 48, 'n').await;
     let lister = connect(&server.url).await;
@@ -204,16 +208,7 @@ async fn list_hosts_is_capped_and_costs_by_its_size() {
     assert_eq!(listed, ["000", "001", "002", "003", "004"], "at most 5, oldest first");
 
     // With the whole list in each reply, a reply costs more than one token of the burst of 20.
-    let server = Server::start(&[
-        "--max-listed-hosts",
-        "200",
-        "--max-sockets-per-ip",
-        "64",
-        "--rate-burst",
-        "20",
-        "--rate-per-sec",
-        "1",
-    ]);
+    let server = server_listing("200");
     let _big = host_groups(&server.url, 48, 'n').await;
     let lister = connect(&server.url).await;
     let mut served = 0;
