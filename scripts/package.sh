@@ -52,6 +52,14 @@ cp unity/Plugins/README.md "$pkg/Plugins/"
 cp unity/Plugins/WebGL/WebRtcP2p.jslib "$pkg/Plugins/WebGL/"
 cp "$target/$profile/libwebrtc_p2p.so" "$pkg/Plugins/Linux/x86_64/"
 strip "$pkg/Plugins/Linux/x86_64/libwebrtc_p2p.so" 2>/dev/null || true
+# Libraries built elsewhere (the hosted-CI workflow, .github/workflows/plugins.yml) and placed in
+# unity/Plugins/<platform>/ go in as they are.
+for lib in Windows/x86_64/webrtc_p2p.dll macOS/libwebrtc_p2p.dylib iOS/libwebrtc_p2p.a Android/libs/arm64-v8a/libwebrtc_p2p.so; do
+  if [ -f "unity/Plugins/$lib" ]; then
+    mkdir -p "$pkg/Plugins/$(dirname "$lib")"
+    cp "unity/Plugins/$lib" "$pkg/Plugins/$lib"
+  fi
+done
 windows_dll="$target/x86_64-pc-windows-gnu/$profile/webrtc_p2p.dll"
 if [ -f "$windows_dll" ]; then
   mkdir -p "$pkg/Plugins/Windows/x86_64"
