@@ -681,23 +681,7 @@ async fn bench_footprint(url: &str) {
 
     // Memory per open peer connection: a group of 8 in this process holds 8 x 7 = 56 connections.
     let before = rss_kib();
-    let host = with_channel(PeerClient::new(common::config(url)).unwrap());
-    host.start_host("footprint").await.unwrap();
-    let id = host.client_id().unwrap();
-    let mut members = vec![host];
-    for _ in 1..8 {
-        let c = with_channel(PeerClient::new(common::config(url)).unwrap());
-        let mut ev = c.subscribe();
-        c.start_client(&id).await.unwrap();
-        let want = members.len();
-        let mut n = 0;
-        while n < want {
-            if let Some(Event::UserConnected(_)) = ev.recv().await {
-                n += 1;
-            }
-        }
-        members.push(c);
-    }
+    let members = rust_group(url, 8, "footprint").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = rss_kib();
     println!(
