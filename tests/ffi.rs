@@ -184,10 +184,14 @@ fn await_result(m: &Member, request: i32) -> (i32, String) {
     m.rec.wait(30, "a result", |s| s.results.iter().find(|r| r.0 == request).map(|r| (r.1, r.2.clone())))
 }
 
-fn start_host(m: &Member, name: &str) -> (i32, String) {
+/// Asks `m` to host `name`; returns the request id without waiting for its result.
+fn request_start_host(m: &Member, name: &str) -> i32 {
     let name = CString::new(name).unwrap();
-    let req = unsafe { p2p_client_start_host(m.handle, name.as_ptr(), Some(on_result), m.rec.ptr()) };
-    await_result(m, req)
+    unsafe { p2p_client_start_host(m.handle, name.as_ptr(), Some(on_result), m.rec.ptr()) }
+}
+
+fn start_host(m: &Member, name: &str) -> (i32, String) {
+    await_result(m, request_start_host(m, name))
 }
 
 fn start_client(m: &Member, host: &str) -> (i32, String) {
@@ -443,9 +447,7 @@ fn destroy_right_after_start_host_leaves_no_group_behind() {
     let lister = new_member(&server.url);
     for round in 0..20 {
         let m = new_member(&server.url);
-        let name = CString::new(format!("zombie {round}")).unwrap();
-        let req = unsafe { p2p_client_start_host(m.handle, name.as_ptr(), Some(on_result), m.rec.ptr()) };
-        assert!(req > 0);
+        assert!(request_start_host(&m, &format!("zombie {round}")) > 0);
         if round % 2 == 1 {
             // Half the rounds let the connect get under way first.
             std::thread::sleep(Duration::from_millis(2));
@@ -465,8 +467,7 @@ fn stop_right_after_a_start_cancels_it() {
     let lister = new_member(&server.url);
     for round in 0..10 {
         let m = new_member(&server.url);
-        let name = CString::new(format!("cancelled {round}")).unwrap();
-        let req = unsafe { p2p_client_start_host(m.handle, name.as_ptr(), Some(on_result), m.rec.ptr()) };
+        let req = request_start_host(&m, &format!("cancelled {round}"));
         assert_eq!(p2p_client_stop(m.handle), P2P_OK);
         let (status, json) = await_result(&m, req);
         assert_ne!(status, P2P_OK, "the start finished after the stop that followed it: {json}");
@@ -474,9 +475,7 @@ fn stop_right_after_a_start_cancels_it() {
         assert!(!m.rec.seen.lock().events.iter().any(|e| e.0 == P2P_EVENT_STARTED), "Started after the stop");
         // The client is stopped, not broken: it can start again.
         if round == 0 {
-            let again = CString::new("started again").unwrap();
-            let req = unsafe { p2p_client_start_host(m.handle, again.as_ptr(), Some(on_result), m.rec.ptr()) };
-            assert_eq!(await_result(&m, req).0, P2P_OK);
+            assert_eq!(start_host(&m, "started again").0, P2P_OK);
             assert_eq!(p2p_client_stop(m.handle), P2P_OK);
         }
         assert_eq!(p2p_client_destroy(m.handle), P2P_OK);
