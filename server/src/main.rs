@@ -86,6 +86,7 @@ async fn main() {
         .ws_max_message_size(ws_cap)
         .ws_max_frame_size(ws_cap)
         .max_buffer_size(OUTBOUND_PACKETS_PER_SOCKET)
+        .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
         .build_layer();
     {
         let state = state.clone();
@@ -143,3 +144,8 @@ async fn main() {
 /// Packets the server queues for one socket that does not read; past it, replies to that socket
 /// are dropped instead of growing memory (a `list hosts` reply is at most a few tens of KB).
 const OUTBOUND_PACKETS_PER_SOCKET: usize = 32;
+
+/// Each websocket's read buffer is allocated up front and lives as long as the socket; signaling
+/// packets are a few hundred bytes, so 1 KiB (engineioxide's default is 4 KiB) reads a typical
+/// packet in one call and keeps idle sockets small. Larger packets grow the buffer as needed.
+const WS_READ_BUFFER_BYTES: usize = 1024;

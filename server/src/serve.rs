@@ -5,13 +5,15 @@
 //! - at most `max_tcp_per_ip` open connections per address (more are closed at once),
 //! - hyper's header-read timeout, and the same deadline for the first byte of a new connection,
 //! - the peer address as `ConnectInfo` in each request, for the per-IP Socket.IO limit,
+//! - the request detached from hyper's read buffer (see `detach_from_read_buffer`),
 //! - on shutdown, connections get `shutdown_timeout` to finish, then the process goes on without them.
 
 use crate::per_ip::PerIp;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper::Request;
+use hyper::header::HeaderValue;
+use hyper::{Request, Uri};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -25,6 +27,22 @@ pub struct ServeLimits {
     pub max_tcp_per_ip: usize,
     pub header_timeout: Duration,
     pub shutdown_timeout: Duration,
+}
+
+/// hyper parses the URI and header values as views into the connection's read buffer (8-16 KiB),
+/// and a Socket.IO socket keeps its request's parts (socketioxide's `req_parts`, axum's
+/// `OriginalUri`) for its whole life: that kept the buffer alive, half of the memory of an idle
+/// connection. Copying the few hundred bytes lets it go once the connection is upgraded.
+fn detach_from_read_buffer<B>(req: &mut Request<B>) {
+    for value in req.headers_mut().values_mut() {
+        if let Ok(mut copy) = HeaderValue::from_bytes(value.as_bytes()) {
+            copy.set_sensitive(value.is_sensitive());
+            *value = copy;
+        }
+    }
+    if let Ok(uri) = Uri::try_from(req.uri().to_string()) {
+        *req.uri_mut() = uri;
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains for at most the shutdown timeout.
@@ -55,6 +73,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServeLimits, shut
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            detach_from_read_buffer(&mut req);
             req.extensions_mut().insert(ConnectInfo(peer));
             app.clone().oneshot(req.map(axum::body::Body::new))
         });

@@ -1,0 +1,283 @@
+//! p2p-loadgen: loads a Socket.IO signaling server speaking the Extreal P2P protocol (ours or the
+//! Node port of Extreal's, bench/baseline) and finds its ceiling.
+//!
+//!   p2p-loadgen --url http://127.0.0.1:3010 --pid 1234 --clients 2000 --group 4 \
+//!               [--start 20000 --factor 1.25 --max 400000 | --rates 20000,40000] [--step-secs 3]
+//!
+//! Phases: (1) connect every client (websocket only, `--concurrency` in flight), giving the connect
+//! rate and the server's RSS per idle connection; (2) groups of `--group`: one client creates a
+//! host, the others `join` it; (3) relay steps: members send `candidate` messages to each other at
+//! an aggregate rate that grows by `--factor` each step until p99 exceeds `--p99-ms`, messages are
+//! lost, or fewer than 95 % of the offered are delivered. Prints one JSON object on stdout.
+//! Several `--url`s (comma-separated) spread clients round-robin over nodes sharing one registry;
+//! several `--pid`s are summed.
+
+mod hist;
+mod proc;
+mod relay;
+mod sio;
+
+use futures_util::StreamExt;
+use relay::Shared;
+use serde_json::{json, Value};
+use sio::Client;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Args {
+    urls: Vec<String>,
+    pids: Vec<String>,
+    clients: usize,
+    group: usize,
+    concurrency: usize,
+    payload: usize,
+    rates: Vec<u64>,
+    step_secs: f64,
+    p99_ms: f64,
+    idle_only: bool,
+    threads: usize,
+}
+
+const USAGE: &str = "usage: p2p-loadgen --url URL[,URL..] [--pid PID[,PID..]] [--clients N] [--group M] \
+[--concurrency C] [--payload BYTES] [--rates R1,R2.. | --start R --factor F --max R] [--step-secs S] \
+[--p99-ms MS] [--idle-only] [--threads T]";
+
+fn parse_args() -> Result<Args, String> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let get = |name: &str| -> Option<String> {
+        let i = argv.iter().position(|a| a == name)?;
+        argv.get(i + 1).cloned()
+    };
+    fn num<T: std::str::FromStr>(v: Option<String>, default: T, name: &str) -> Result<T, String> {
+        v.map_or(Ok(default), |s| s.parse().map_err(|_| format!("{name}: not a number: {s}")))
+    }
+    let list = |v: Option<String>| -> Vec<String> {
+        v.map(|s| s.split(',').filter(|x| !x.is_empty()).map(String::from).collect()).unwrap_or_default()
+    };
+    let urls = list(get("--url"));
+    if urls.is_empty() {
+        return Err(USAGE.into());
+    }
+    let rates = match get("--rates") {
+        Some(r) => r.split(',').map(|x| x.parse().map_err(|_| format!("--rates: {x}"))).collect::<Result<_, _>>()?,
+        None => {
+            let start: f64 = num(get("--start"), 20_000.0, "--start")?;
+            let factor: f64 = num(get("--factor"), 1.25, "--factor")?;
+            let max: f64 = num(get("--max"), 400_000.0, "--max")?;
+            if factor <= 1.0 || start <= 0.0 {
+                return Err("--factor must be > 1 and --start > 0".into());
+            }
+            std::iter::successors(Some(start), |r| Some(r * factor)).take_while(|r| *r <= max).map(|r| r as u64).collect()
+        }
+    };
+    let args = Args {
+        pids: list(get("--pid")),
+        clients: num(get("--clients"), 1000, "--clients")?,
+        group: num(get("--group"), 4, "--group")?,
+        concurrency: num(get("--concurrency"), 200, "--concurrency")?,
+        payload: num(get("--payload"), 200, "--payload")?,
+        step_secs: num(get("--step-secs"), 3.0, "--step-secs")?,
+        p99_ms: num(get("--p99-ms"), 50.0, "--p99-ms")?,
+        threads: num(get("--threads"), 1, "--threads")?,
+        idle_only: argv.iter().any(|a| a == "--idle-only"),
+        urls,
+        rates,
+    };
+    if args.group < 2 || args.clients < args.group {
+        return Err("--group must be at least 2 and --clients at least --group".into());
+    }
+    Ok(args)
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let rt = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads).enable_all().build()
+    }
+    .expect("tokio runtime");
+    let report = rt.block_on(run(args));
+    println!("{report}");
+    // Teardown is not measured: exit without closing thousands of sockets one by one.
+    std::process::exit(0);
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (x * k).round() / k
+}
+
+async fn run(args: Args) -> Value {
+    let args = Arc::new(args);
+    // ---- connect -------------------------------------------------------------------------
+    let rss_before = proc::rss_sum(&args.pids);
+    let t0 = Instant::now();
+    let results: Vec<(usize, Result<Client, String>)> = futures_util::stream::iter(0..args.clients)
+        .map(|i| {
+            let url = args.urls[i % args.urls.len()].clone();
+            async move { (i, Client::connect(&url).await) }
+        })
+        .buffer_unordered(args.concurrency)
+        .collect()
+        .await;
+    let connect_sec = t0.elapsed().as_secs_f64();
+    let mut slots: Vec<Option<Client>> = (0..args.clients).map(|_| None).collect();
+    let mut problems = std::collections::BTreeMap::<String, u64>::new();
+    for (i, r) in results {
+        match r {
+            Ok(c) => slots[i] = Some(c),
+            Err(e) => *problems.entry(e).or_default() += 1,
+        }
+    }
+    let connected: Vec<Client> = slots.into_iter().flatten().collect();
+    // Let the server finish allocating before reading its RSS.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_idle = proc::rss_sum(&args.pids);
+    let n = connected.len();
+    let mut report = json!({
+        "urls": args.urls,
+        "clients": args.clients,
+        "connected": n,
+        "connect_failed": args.clients - n,
+        "connect_rate": round(n as f64 / connect_sec, 0),
+        "rss_before_kib": rss_before,
+        "rss_idle_kib": rss_idle,
+        "rss_per_idle_conn_kib": if n > 0 { round(rss_idle.saturating_sub(rss_before) as f64 / n as f64, 2) } else { 0.0 },
+    });
+    eprintln!("connected {n}/{} in {connect_sec:.2} s; server RSS {rss_before} -> {rss_idle} KiB", args.clients);
+    if args.idle_only || n < args.group {
+        report["problems"] = json!(problems);
+        return report;
+    }
+
+    // ---- groups --------------------------------------------------------------------------
+    let tag = format!("load-{}-{}", std::process::id(), t0.elapsed().as_nanos() % 1_000_000);
+    let mut chunks: Vec<Vec<Client>> = Vec::new();
+    let mut it = connected.into_iter();
+    loop {
+        let g: Vec<Client> = it.by_ref().take(args.group).collect();
+        if g.len() < args.group {
+            break;
+        }
+        chunks.push(g);
+    }
+    let formed: Vec<Result<Vec<Client>, String>> = futures_util::stream::iter(chunks.into_iter().enumerate())
+        .map(|(i, g)| form_group(g, format!("{tag}-{i}")))
+        .buffer_unordered(args.concurrency)
+        .collect()
+        .await;
+    let mut groups = Vec::new();
+    for f in formed {
+        match f {
+            Ok(g) => groups.push(g),
+            Err(e) => *problems.entry(e).or_default() += 1,
+        }
+    }
+    let senders = groups.iter().map(Vec::len).sum::<usize>() as u64;
+    eprintln!("{} groups of {} formed", groups.len(), args.group);
+    report["groups"] = json!(groups.len());
+    report["group_size"] = json!(args.group);
+    if groups.is_empty() {
+        report["problems"] = json!(problems);
+        return report;
+    }
+
+    // ---- relay steps ---------------------------------------------------------------------
+    let shared = Arc::new(Shared::new(senders, args.rates.len()));
+    let filler: Arc<str> = "x".repeat(args.payload).into();
+    for g in groups {
+        let ids: Vec<String> = g.iter().map(|c| c.sid.clone()).collect();
+        for c in g {
+            let peers = ids.iter().filter(|id| **id != c.sid).cloned().collect();
+            tokio::spawn(relay::run(c, peers, shared.clone(), filler.clone()));
+        }
+    }
+    let mut steps = Vec::new();
+    let mut best: Option<Value> = None;
+    for (i, &rate) in args.rates.iter().enumerate() {
+        let (s0, g0, w0) = (proc::cpu_sum(&args.pids), proc::cpu_sec("self").unwrap_or(0.0), Instant::now());
+        shared.start_step(i, rate);
+        tokio::time::sleep(Duration::from_secs_f64(args.step_secs)).await;
+        let step = &shared.steps[i];
+        let received_in_window = step.received.load(Ordering::Relaxed);
+        let window = w0.elapsed().as_secs_f64();
+        let (s1, g1) = (proc::cpu_sum(&args.pids), proc::cpu_sec("self").unwrap_or(0.0));
+        shared.rate.store(0, Ordering::SeqCst);
+        // Drain up to 3 s, so a slow server shows as latency rather than loss.
+        let drain_end = Instant::now() + Duration::from_secs(3);
+        while step.received.load(Ordering::Relaxed) < step.sent.load(Ordering::Relaxed) && Instant::now() < drain_end {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let sent = step.sent.load(Ordering::Relaxed);
+        let received = step.received.load(Ordering::Relaxed);
+        let relay_rate = received_in_window as f64 / window;
+        let p50 = step.latency.percentile_ms(50.0).unwrap_or(f64::INFINITY);
+        let p99 = step.latency.percentile_ms(99.0).unwrap_or(f64::INFINITY);
+        let lost = sent.saturating_sub(received);
+        let ok = p99 <= args.p99_ms && lost * 1000 <= sent && relay_rate >= 0.95 * rate as f64;
+        let row = json!({
+            "offered": rate,
+            "relay_rate": round(relay_rate, 0),
+            "sent": sent,
+            "lost": lost,
+            "p50_ms": round(p50, 2),
+            "p99_ms": round(p99, 2),
+            "server_cpu_pct": round((s1 - s0) / window * 100.0, 0),
+            "gen_cpu_pct": round((g1 - g0) / window * 100.0, 0),
+            "server_rss_kib": proc::rss_sum(&args.pids),
+            "ok": ok,
+        });
+        eprintln!("{row}");
+        steps.push(row.clone());
+        if !ok {
+            break;
+        }
+        best = Some(row);
+    }
+    shared.stop.store(true, Ordering::SeqCst);
+    problems.extend(shared.problems.lock().unwrap().clone());
+    report["steps"] = json!(steps);
+    report["max"] = best.unwrap_or(Value::Null);
+    report["problems"] = json!(problems);
+    report
+}
+
+/// One group: the first client creates host `name`, the others join it; done once the host has
+/// seen every join (from then on the server routes between all members).
+async fn form_group(mut g: Vec<Client>, name: String) -> Result<Vec<Client>, String> {
+    let deadline = Duration::from_secs(20);
+    let work = async {
+        let ack = g[0].emit_with_ack(0, "create host", &json!(name)).await?;
+        if ack["status"] != 200 {
+            return Err(format!("create host: {}", ack["status"]));
+        }
+        let host = g[0].sid.clone();
+        for member in &mut g[1..] {
+            member.emit("message", &json!({"type": "join", "to": host})).await?;
+        }
+        let mut joins = 0;
+        while joins < g.len() - 1 {
+            let t = g[0].next_text().await?;
+            if let sio::Incoming::Event(body) = sio::classify(&t) {
+                let v: Value = serde_json::from_str(body).unwrap_or_default();
+                if v[0] == "message" && v[1]["type"] == "join" {
+                    joins += 1;
+                }
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(deadline, work).await {
+        Ok(Ok(())) => Ok(g),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err("group not formed within 20 s".into()),
+    }
+}
