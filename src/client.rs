@@ -1,7 +1,7 @@
 //! `PeerClient`: the app's one object. It owns the configuration, the hooks, the event fan-out and at
 //! most one session (signaling connection + group), and turns the app's calls into session work.
 
-use crate::config::PeerConfig;
+use crate::config::{IceTransportPolicy, PeerConfig};
 use crate::error::{P2pError, Result};
 use crate::events::{Event, EventHub, Events};
 use crate::mesh::hooks::{PcCloseHook, PcCreateHook};
@@ -346,7 +346,11 @@ impl Inner {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(P2pError::Closed("stopped before the client started".into())),
             Err(_) => {
-                let reason = format!("not connected to host {host_id} within {} ms", self.config.p2p_timeout_ms);
+                let mut reason = format!("not connected to host {host_id} within {} ms", self.config.p2p_timeout_ms);
+                if self.config.ice_transport_policy == IceTransportPolicy::Relay {
+                    reason += " (iceTransportPolicy is relay: check that the TURN servers are reachable over UDP \
+                               and accept the credentials)";
+                }
                 self.events.emit(Event::StartFailed(reason.clone()));
                 self.stop().await;
                 Err(P2pError::StartFailed(reason))

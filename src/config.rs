@@ -17,6 +17,18 @@ pub struct IceServer {
     pub credential: String,
 }
 
+/// Which ICE candidates a peer connection may use (the browser's `iceTransportPolicy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IceTransportPolicy {
+    /// Host, server-reflexive and relay candidates.
+    #[default]
+    All,
+    /// Relay (TURN) candidates only: hides the peers' addresses from each other, and proves a
+    /// TURN setup works.
+    Relay,
+}
+
 /// Options of the Socket.IO connection to the signaling server.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
@@ -46,6 +58,10 @@ pub struct PeerConfig {
     pub socket: SocketOptions,
     #[serde(default)]
     pub ice_servers: Vec<IceServer>,
+    /// `"all"` (the default) or `"relay"`. TURN servers come from `iceServers` and from the
+    /// signaling server when it issues credentials (`ice servers` event, docs/protocol.md).
+    #[serde(default)]
+    pub ice_transport_policy: IceTransportPolicy,
     /// How long a client may take from `start_client` to Started before StartFailed.
     #[serde(default = "default_p2p_timeout_ms")]
     pub p2p_timeout_ms: u64,
@@ -95,6 +111,7 @@ impl PeerConfig {
             signaling_url: signaling_url.into(),
             socket: SocketOptions::default(),
             ice_servers: Vec::new(),
+            ice_transport_policy: IceTransportPolicy::All,
             p2p_timeout_ms: default_p2p_timeout_ms(),
             vanilla_ice_timeout_ms: default_vanilla_timeout_ms(),
             trickle_ice: true,

@@ -18,7 +18,7 @@ pub mod rtc;
 pub mod signaling;
 
 pub use client::{PeerClient, PeerRole};
-pub use config::{IceServer, PeerConfig, SocketOptions};
+pub use config::{IceServer, IceTransportPolicy, PeerConfig, SocketOptions};
 pub use error::{P2pError, Result};
 pub use events::{Event, Events};
 pub use protocol::Host;

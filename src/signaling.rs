@@ -2,9 +2,9 @@
 //! requests with acks, and inbound events as a channel. rust_socketio is unmaintained, so nothing
 //! outside this file names it; replacing it touches only this file.
 
-use crate::config::PeerConfig;
+use crate::config::{IceServer, PeerConfig};
 use crate::error::{P2pError, Result};
-use crate::protocol::{event, reason, Ack, Host, Message, UserDisconnected};
+use crate::protocol::{event, reason, Ack, Host, IceServers, Message, UserDisconnected};
 use futures_util::FutureExt;
 use parking_lot::Mutex;
 use rust_socketio::asynchronous::{Client, ClientBuilder};
@@ -23,6 +23,8 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Inbound {
     Message(Message),
     UserDisconnected(String),
+    /// TURN servers with short-lived credentials, issued by the server as we enter a group.
+    IceServers(Vec<IceServer>),
     /// The connection to the server is gone (server closed it, or the transport failed).
     Dropped(String),
 }
@@ -79,6 +81,26 @@ impl Signaling {
                 async move {
                     if let Some(Ok(ud)) = first_value(payload).map(serde_json::from_value::<UserDisconnected>) {
                         let _ = inbound.send(Inbound::UserDisconnected(ud.id));
+                    }
+                }
+                .boxed()
+            }
+        };
+        let on_ice_servers = {
+            let inbound = inbound.clone();
+            move |payload: Payload, _: Client| {
+                let inbound = inbound.clone();
+                async move {
+                    match first_value(payload).map(serde_json::from_value::<IceServers>) {
+                        Some(Ok(issued)) => {
+                            let servers = issued.ice_servers.into_iter().map(|s| IceServer {
+                                urls: s.urls,
+                                username: s.username,
+                                credential: s.credential,
+                            });
+                            let _ = inbound.send(Inbound::IceServers(servers.collect()));
+                        }
+                        other => tracing::warn!(?other, "ignoring malformed ice servers"),
                     }
                 }
                 .boxed()
@@ -167,6 +189,7 @@ impl Signaling {
             .on(SioEvent::Connect, on_connect)
             .on(event::MESSAGE, on_message)
             .on(event::USER_DISCONNECTED, on_user_disconnected)
+            .on(event::ICE_SERVERS, on_ice_servers)
             .on(SioEvent::Close, on_close)
             .on(SioEvent::Error, on_error);
 

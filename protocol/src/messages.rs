@@ -26,7 +26,10 @@ pub mod event {
     pub const WHOAMI: &str = "whoami";
     /// Server → client: a rejected request that carried no ack.
     pub const ERROR: &str = "error";
-    pub const ALL: [&str; 6] = [CREATE_HOST, LIST_HOSTS, MESSAGE, USER_DISCONNECTED, WHOAMI, ERROR];
+    /// Server → client (ours, when the server issues TURN credentials): [`super::IceServers`], sent
+    /// right before the `create host` ack and before a `join` is relayed.
+    pub const ICE_SERVERS: &str = "ice servers";
+    pub const ALL: [&str; 7] = [CREATE_HOST, LIST_HOSTS, MESSAGE, USER_DISCONNECTED, WHOAMI, ERROR, ICE_SERVERS];
 }
 
 /// `reason` values of a rejected request (ours; Extreal's server sends none). Every refused
@@ -64,6 +67,24 @@ pub mod reason {
         TOO_MANY_CONNECTIONS,
         UNAUTHORIZED,
     ];
+}
+
+/// The payload of an `ice servers` event: TURN servers with credentials that expire in `ttl`
+/// seconds (the TURN REST scheme: `username` is `<expiry unix time>:<socket id>`, `credential`
+/// base64(HMAC-SHA1(shared secret, username)), which coturn's `use-auth-secret` checks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServers {
+    #[serde(rename = "iceServers")]
+    pub ice_servers: Vec<IssuedIceServer>,
+    pub ttl: u64,
+}
+
+/// One TURN server of an [`IceServers`] event, in the browser's `RTCIceServer` shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedIceServer {
+    pub urls: Vec<String>,
+    pub username: String,
+    pub credential: String,
 }
 
 /// One trickled ICE candidate, in the browser's `RTCIceCandidateInit` shape.

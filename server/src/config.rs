@@ -35,6 +35,12 @@ pub struct Config {
     /// When set, every connection must carry `{"token": "<HS256 JWT signed with this>"}` as its
     /// handshake auth (docs in server/README.md). Off by default.
     pub jwt_secret: Option<String>,
+    /// When set (with `turn_urls`), clients get short-lived TURN credentials (server/src/turn.rs).
+    pub turn_secret: Option<String>,
+    /// `turn:`/`turns:` URLs the credentials are for.
+    pub turn_urls: Vec<String>,
+    /// How long issued TURN credentials stay valid, in seconds.
+    pub turn_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -55,6 +61,9 @@ impl Default for Config {
             max_listed_hosts: 200,
             shutdown_timeout_ms: 5_000,
             jwt_secret: None,
+            turn_secret: None,
+            turn_urls: Vec::new(),
+            turn_ttl_secs: 3600,
         }
     }
 }
@@ -78,6 +87,9 @@ Options (environment variable in brackets; flags win):
   --max-listed-hosts N        groups in one list hosts reply [SIGNALING_MAX_LISTED_HOSTS] (200)
   --shutdown-timeout-ms N     SIGTERM waits at most this long [SIGNALING_SHUTDOWN_TIMEOUT_MS] (5000)
   --jwt-secret SECRET         require an HS256 JWT as handshake auth [SIGNALING_JWT_SECRET] (off)
+  --turn-secret SECRET        issue TURN REST credentials with this shared secret [SIGNALING_TURN_SECRET] (off)
+  --turn-urls URL,URL         the TURN servers they are for, turn: or turns: [SIGNALING_TURN_URLS]
+  --turn-ttl-secs N           how long issued credentials are valid [SIGNALING_TURN_TTL_SECS] (3600)
   --help                      this text
 ";
 
@@ -90,6 +102,16 @@ fn positive(name: &str, v: f64) -> Result<f64, String> {
         Ok(v)
     } else {
         Err(format!("{name} must be > 0"))
+    }
+}
+
+/// A comma-separated list of `turn:`/`turns:` URLs.
+fn turn_urls(value: &str) -> Result<Vec<String>, String> {
+    let urls: Vec<String> = value.split(',').map(str::trim).filter(|u| !u.is_empty()).map(String::from).collect();
+    match urls.iter().find(|u| !(u.starts_with("turn:") || u.starts_with("turns:"))) {
+        Some(bad) => Err(format!("--turn-urls: {bad:?} is not a turn: or turns: URL")),
+        None if urls.is_empty() => Err("--turn-urls needs at least one URL".into()),
+        None => Ok(urls),
     }
 }
 
@@ -115,11 +137,15 @@ impl Config {
                 "shutdown-timeout-ms" => c.shutdown_timeout_ms = parse(key, value)?,
                 "jwt-secret" if value.is_empty() => return Err("--jwt-secret must not be empty".into()),
                 "jwt-secret" => c.jwt_secret = Some(value.to_string()),
+                "turn-secret" if value.is_empty() => return Err("--turn-secret must not be empty".into()),
+                "turn-secret" => c.turn_secret = Some(value.to_string()),
+                "turn-urls" => c.turn_urls = turn_urls(value)?,
+                "turn-ttl-secs" => c.turn_ttl_secs = parse(key, value)?,
                 _ => return Err(format!("unknown option --{key}\n\n{USAGE}")),
             }
             Ok(())
         };
-        const KEYS: [&str; 15] = [
+        const KEYS: [&str; 18] = [
             "bind",
             "logging",
             "cors-origin",
@@ -135,6 +161,9 @@ impl Config {
             "max-listed-hosts",
             "shutdown-timeout-ms",
             "jwt-secret",
+            "turn-secret",
+            "turn-urls",
+            "turn-ttl-secs",
         ];
         for key in KEYS {
             let var = format!("SIGNALING_{}", key.to_uppercase().replace('-', "_"));
@@ -164,6 +193,12 @@ impl Config {
         }
         if c.max_sockets_per_ip == 0 || c.max_tcp_per_ip == 0 || c.max_listed_hosts == 0 || c.header_timeout_ms == 0 {
             return Err("max-sockets-per-ip, max-tcp-per-ip, max-listed-hosts and header-timeout-ms must be > 0".into());
+        }
+        if c.turn_secret.is_some() != !c.turn_urls.is_empty() {
+            return Err("--turn-secret and --turn-urls go together".into());
+        }
+        if c.turn_ttl_secs == 0 {
+            return Err("turn-ttl-secs must be > 0".into());
         }
         Ok(c)
     }
@@ -199,6 +234,10 @@ mod tests {
             &["--rate-per-sec", "0"],
             &["--max-tcp-per-ip", "0"],
             &["--what", "1"],
+            &["--turn-secret", "s"],
+            &["--turn-urls", "turn:127.0.0.1:3478"],
+            &["--turn-secret", "s", "--turn-urls", "stun:127.0.0.1:3478"],
+            &["--turn-secret", "s", "--turn-urls", "turn:x", "--turn-ttl-secs", "0"],
             &["stray"],
             &["--bind"],
         ] {

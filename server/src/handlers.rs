@@ -10,6 +10,7 @@ use crate::groups::{GroupError, Registry};
 use crate::limits::TokenBucket;
 use crate::metrics::{Metrics, Rejection};
 use crate::per_ip::{PerIp, Slot};
+use crate::turn::TurnIssuer;
 use axum::extract::ConnectInfo;
 use p2p_protocol::{event, kind};
 use parking_lot::Mutex;
@@ -34,13 +35,16 @@ pub struct AppState {
     sockets_per_ip: Arc<PerIp>,
     /// Set by `--jwt-secret`.
     jwt: Option<JwtVerifier>,
+    /// Set by `--turn-secret` and `--turn-urls`.
+    turn: Option<TurnIssuer>,
 }
 
 impl AppState {
     pub fn new(config: Config) -> AppState {
         let sockets_per_ip = PerIp::new(config.max_sockets_per_ip);
         let jwt = config.jwt_secret.as_deref().map(JwtVerifier::new);
-        AppState { config, registry: Default::default(), metrics: Default::default(), sockets_per_ip, jwt }
+        let turn = config.turn_secret.as_deref().map(|s| TurnIssuer::new(s, config.turn_urls.clone(), config.turn_ttl_secs));
+        AppState { config, registry: Default::default(), metrics: Default::default(), sockets_per_ip, jwt, turn }
     }
 }
 
@@ -113,8 +117,7 @@ impl std::error::Error for Refused {}
 /// client's first event.
 pub fn on_connect(socket: SocketRef, auth: Option<Value>, state: Arc<AppState>, io: SocketIo) -> Result<(), Refused> {
     if let Some(verifier) = &state.jwt {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        if let Err(why) = verifier.check(auth.as_ref(), now) {
+        if let Err(why) = verifier.check(auth.as_ref(), now_unix()) {
             state.metrics.reject(Rejection::Unauthorized);
             return Err(Refused(why));
         }
@@ -151,6 +154,10 @@ pub fn on_connect(socket: SocketRef, auth: Option<Value>, state: Arc<AppState>, 
     });
     tracing::debug!(sid = %socket.id, "connected");
     Ok(())
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 struct Worker {
@@ -232,6 +239,15 @@ impl Worker {
         }
     }
 
+    /// Sends this socket its TURN credentials (when the server issues them), as it enters a group:
+    /// before the `create host` ack, and before its `join` reaches the host, so they are there
+    /// before any peer connection is made. Extreal clients ignore the unknown event.
+    fn push_ice_servers(&self) {
+        if let Some(turn) = &self.state.turn {
+            let _ = self.socket.emit(event::ICE_SERVERS, &turn.issue(&self.sid, now_unix()));
+        }
+    }
+
     fn create_host(&self, item: Item) {
         if item.ack.is_none() {
             return self.reject(item, 400, Rejection::NoAck, "create host needs an acknowledgement callback");
@@ -248,6 +264,7 @@ impl Worker {
         match result {
             Ok(()) => {
                 tracing::info!(sid = %self.sid, %name, "host created");
+                self.push_ice_servers();
                 self.answer(item, json!({"status": 200, "message": format!("Host have been created. host: {name}")}));
             }
             Err(GroupError::NameTaken) => {
@@ -295,6 +312,9 @@ impl Worker {
             }
             Err(_) if kind == kind::JOIN => return self.reject(item, 404, Rejection::Forbidden, "no such host"),
             Err(_) => return self.reject(item, 403, Rejection::Forbidden, "the recipient is not in your group"),
+        }
+        if kind == kind::JOIN {
+            self.push_ice_servers();
         }
         body.insert("from".into(), Value::String(self.sid.clone()));
         let body = Value::Object(body);

@@ -10,6 +10,7 @@ mod limits;
 mod metrics;
 mod per_ip;
 mod serve;
+mod turn;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Method};

@@ -50,6 +50,9 @@ pub struct PeerContext {
     pub hooks: Arc<Hooks>,
     pub events: Arc<EventHub>,
     pub session: mpsc::UnboundedSender<SessionInput>,
+    /// TURN servers the signaling server issued (latest `ice servers` event), used with the
+    /// configured ones by every connection made from then on.
+    pub issued_ice_servers: parking_lot::Mutex<Vec<crate::config::IceServer>>,
 }
 
 /// The session's handle to a running peer task.
@@ -80,7 +83,8 @@ struct Peer {
 
 async fn run(ctx: Arc<PeerContext>, id: String, side: Side, mut inputs: mpsc::UnboundedReceiver<PeerInput>) {
     let (pc_tx, pc_events) = mpsc::unbounded_channel();
-    let pc = match rtc::build(&ctx.config, pc_tx).await {
+    let issued = ctx.issued_ice_servers.lock().clone();
+    let pc = match rtc::build(&ctx.config, &issued, pc_tx).await {
         Ok(pc) => Arc::new(pc),
         Err(e) => {
             tracing::error!(peer = %id, error = %e, "cannot create a peer connection");

@@ -60,7 +60,14 @@ impl Session {
                 }
             }
         });
-        let ctx = Arc::new(PeerContext { config, signaling: link.clone(), hooks, events, session: inputs.clone() });
+        let ctx = Arc::new(PeerContext {
+            config,
+            signaling: link.clone(),
+            hooks,
+            events,
+            session: inputs.clone(),
+            issued_ice_servers: Default::default(),
+        });
         let actor = Actor { ctx, peers: HashMap::new(), is_host: false, host_id: None, gate: None, started: None };
         let task = tokio::spawn(async move {
             actor.run(rx).await;
@@ -122,6 +129,7 @@ impl Actor {
             match input {
                 SessionInput::Inbound(Inbound::Message(m)) => self.on_message(m).await,
                 SessionInput::Inbound(Inbound::UserDisconnected(id)) => self.close_peer(&id),
+                SessionInput::Inbound(Inbound::IceServers(servers)) => *self.ctx.issued_ice_servers.lock() = servers,
                 // The forwarder hands drops to the link; none arrive here.
                 SessionInput::Inbound(Inbound::Dropped(_)) => {}
                 SessionInput::PeerConnected(id) => {

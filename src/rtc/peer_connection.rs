@@ -3,7 +3,7 @@
 
 use super::data_channel::{DataChannel, DataChannelInit};
 use super::stats::{self, LinkStates, PeerStats};
-use crate::config::PeerConfig;
+use crate::config::{IceServer, IceTransportPolicy, PeerConfig};
 use crate::error::{P2pError, Result};
 use crate::protocol::Ice;
 use parking_lot::Mutex;
@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use webrtc::data_channel::DataChannel as RtcDataChannel;
 use webrtc::peer_connection::{
     PeerConnection as RtcPeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCIceConnectionState, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionIceEvent,
+    RTCIceCandidateInit, RTCIceConnectionState, RTCIceGatheringState, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionIceEvent,
     RTCPeerConnectionState, RTCSessionDescription,
 };
 
@@ -139,11 +139,17 @@ impl PeerConnectionEventHandler for Handler {
 static RUNTIME: once_cell::sync::Lazy<Arc<dyn webrtc::runtime::Runtime>> =
     once_cell::sync::Lazy::new(|| Arc::new(super::runtime::TunedRuntime::default()));
 
-/// Builds a connection from the config; its events go to `events`.
-pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) -> Result<PeerConnection> {
+/// Builds a connection from the config and the ICE servers the signaling server issued; its events
+/// go to `events`.
+pub async fn build(
+    config: &PeerConfig,
+    issued: &[IceServer],
+    events: mpsc::UnboundedSender<PcEvent>,
+) -> Result<PeerConnection> {
     let ice_servers = config
         .ice_servers
         .iter()
+        .chain(issued)
         .map(|s| RTCIceServer { urls: s.urls.clone(), username: s.username.clone(), credential: s.credential.clone() })
         .collect();
     let remote = Arc::new(Mutex::new(RemoteChannels::default()));
@@ -158,7 +164,15 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
         Arc::new(Handler { events, remote: remote.clone(), states: states.clone(), timeline: timeline.clone() });
     let pc = PeerConnectionBuilder::new()
         .with_runtime(RUNTIME.clone())
-        .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
+        .with_configuration(
+            RTCConfigurationBuilder::new()
+                .with_ice_servers(ice_servers)
+                .with_ice_transport_policy(match config.ice_transport_policy {
+                    IceTransportPolicy::All => RTCIceTransportPolicy::All,
+                    IceTransportPolicy::Relay => RTCIceTransportPolicy::Relay,
+                })
+                .build(),
+        )
         .with_handler(handler)
         .with_udp_addrs(config.bind_addresses.clone())
         .build()

@@ -30,8 +30,8 @@ async fn vanilla_pair(
     let config = loopback_config();
     let (tx_a, mut rx_a) = mpsc::unbounded_channel();
     let (tx_b, mut rx_b) = mpsc::unbounded_channel();
-    let a = Arc::new(build(&config, tx_a).await.unwrap());
-    let b = Arc::new(build(&config, tx_b).await.unwrap());
+    let a = Arc::new(build(&config, &[], tx_a).await.unwrap());
+    let b = Arc::new(build(&config, &[], tx_b).await.unwrap());
     let dc_a = a.create_data_channel("t", &init).await.unwrap();
     let (remote_tx, mut remote_rx) = mpsc::unbounded_channel();
     b.on_data_channel(move |dc| {
@@ -170,8 +170,8 @@ async fn a_candidate_signalled_after_its_first_check_replaces_the_peer_reflexive
     let config = loopback_config();
     let (tx_a, mut rx_a) = mpsc::unbounded_channel();
     let (tx_b, mut rx_b) = mpsc::unbounded_channel();
-    let a = build(&config, tx_a).await.unwrap();
-    let b = build(&config, tx_b).await.unwrap();
+    let a = build(&config, &[], tx_a).await.unwrap();
+    let b = build(&config, &[], tx_b).await.unwrap();
     let dc_a = a.create_data_channel("t", &DataChannelInit::default()).await.unwrap();
     a.create_offer().await.unwrap();
     wait_gathered(&mut rx_a).await;

@@ -19,6 +19,7 @@ export const SocketEvent = {
   userDisconnected: "user disconnected",
   whoami: "whoami",
   error: "error",
+  iceServers: "ice servers",
 } as const;
 
 /** `reason` of a refusal from our server (Extreal's sends none). */

@@ -1,0 +1,140 @@
+//! TURN REST credentials end to end: a real coturn on loopback (`use-auth-secret`), our server
+//! issuing credentials with `--turn-secret`, two native peers forced to relay-only ICE. The path is
+//! proven relayed by the selected candidate pair of both ends and by coturn's own allocation log;
+//! a server configured with the wrong secret makes the start fail with a reason that says so.
+
+mod common;
+
+use common::{config, host, Server};
+use parking_lot::Mutex;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use webrtc_p2p::{IceTransportPolicy, P2pError, PeerClient, PeerConfig};
+
+/// A coturn process on 127.0.0.1 with the TURN REST scheme; killed on drop.
+struct Coturn {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<String>>,
+}
+
+impl Coturn {
+    fn start(secret: &str) -> Coturn {
+        let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // Relay ports from a range derived from the listening port, so parallel runs rarely meet.
+        let min_relay = 50_000 + (port % 7_000) * 2;
+        let pidfile = std::env::temp_dir().join(format!("p2p-test-turnserver-{port}.pid"));
+        let mut child = Command::new("turnserver")
+            .args(["-n", "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1", "--no-tls", "--no-dtls"])
+            .args(["--listening-port", &port.to_string(), "--realm", "p2p.test", "--no-cli", "--verbose"])
+            .args(["--use-auth-secret", "--static-auth-secret", secret])
+            // coturn refuses loopback peers by default; every peer of this test is on loopback.
+            .arg("--allow-loopback-peers")
+            .args(["--min-port", &min_relay.to_string(), "--max-port", &(min_relay + 40).to_string()])
+            .args(["--log-file", "stdout", "--pidfile", pidfile.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("turnserver (coturn) must be installed: apt-get install coturn");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if line.contains("Total General servers") {
+                        let _ = ready_tx.send(());
+                    }
+                    let mut log = log.lock();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+        }
+        ready_rx.recv_timeout(Duration::from_secs(10)).expect("coturn did not come up");
+        Coturn { child, port, log }
+    }
+
+    fn url(&self) -> String {
+        format!("turn:127.0.0.1:{}", self.port)
+    }
+
+    fn log_contains(&self, text: &str) -> bool {
+        self.log.lock().contains(text)
+    }
+}
+
+impl Drop for Coturn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn relay_only(url: &str) -> PeerConfig {
+    let mut c = config(url);
+    c.ice_transport_policy = IceTransportPolicy::Relay;
+    c
+}
+
+/// Polls `f` until it returns true, for at most `secs` (a readiness wait, not a timing assertion).
+async fn eventually(secs: u64, what: &str, mut f: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Both ends' selected pair uses a relay candidate on our side.
+async fn relayed(client: &PeerClient) -> bool {
+    let stats = client.stats().await;
+    !stats.is_empty()
+        && stats.iter().all(|s| s.selected_pair.as_ref().is_some_and(|p| p.local.kind == "relay" && p.local.protocol == "udp"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_only_peers_connect_through_coturn_with_issued_credentials() {
+    let turn = Coturn::start("turn-shared-secret");
+    let server = Server::start_with(&["--turn-secret", "turn-shared-secret", "--turn-urls", &turn.url()]);
+    let mut host = host(relay_only(&server.url), "turn relay").await;
+    let mut member = common::join(relay_only(&server.url), &host.id).await;
+    member.chat.wait_open(std::slice::from_ref(&host.id), 20).await;
+    host.chat.wait_open(std::slice::from_ref(&member.id), 20).await;
+
+    member.chat.channel(&host.id).send_text("through the relay").await.unwrap();
+    host.chat.channel(&member.id).send_text("and back").await.unwrap();
+    let at_host = host.chat.recv_n(1, 20).await;
+    assert_eq!((at_host[0].0.as_str(), at_host[0].1.as_slice()), (member.id.as_str(), &b"through the relay"[..]));
+    let at_member = member.chat.recv_n(1, 20).await;
+    assert_eq!(at_member[0].1, b"and back");
+
+    eventually(20, "both links to report a relay pair", async || {
+        relayed(&host.client).await && relayed(&member.client).await
+    })
+    .await;
+    // coturn authenticated our issued credentials (username `<expiry>:<socket id>`) and relayed.
+    assert!(turn.log_contains("ALLOCATE processed, success"), "coturn log:\n{}", turn.log.lock());
+    assert!(turn.log_contains(&format!(":{}", member.id)), "the member's credentials name its socket id");
+    let _ = (&mut host.events, &mut member.events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_turn_secret_fails_the_start_with_a_reason() {
+    let turn = Coturn::start("the-right-secret");
+    let server = Server::start_with(&["--turn-secret", "a-wrong-secret", "--turn-urls", &turn.url()]);
+    let host = host(relay_only(&server.url), "turn wrong secret").await;
+    let mut cfg = relay_only(&server.url);
+    cfg.p2p_timeout_ms = 4_000;
+    let member = PeerClient::new(cfg).unwrap();
+    match member.start_client(&host.id).await {
+        Err(P2pError::StartFailed(reason)) => assert!(reason.contains("TURN"), "{reason}"),
+        other => panic!("expected StartFailed, got {other:?}"),
+    }
+    // coturn refused the credentials (401), rather than the test failing for another reason.
+    assert!(turn.log_contains("401"), "coturn log:\n{}", turn.log.lock());
+    assert!(!turn.log_contains("ALLOCATE processed, success"), "nothing may be relayed with a wrong secret");
+}
