@@ -212,11 +212,13 @@ mod tests {
     fn full_json_is_read() {
         let c = PeerConfig::from_json(
             r#"{"signalingUrl":"http://a:1","iceServers":[{"urls":["stun:x:3478"],"username":"u","credential":"c"}],
-                "p2pTimeoutMs":1000,"vanillaIceTimeoutMs":200,"trickleIce":false,
+                "p2pTimeoutMs":1000,"vanillaIceTimeoutMs":200,"trickleIce":false,"iceTransportPolicy":"relay",
                 "socket":{"connectionTimeoutMs":700,"reconnection":true}}"#,
         )
         .unwrap();
         assert_eq!(c.ice_servers[0].username, "u");
+        assert_eq!(c.ice_transport_policy, IceTransportPolicy::Relay);
+        assert_eq!(PeerConfig::new("http://a:1").ice_transport_policy, IceTransportPolicy::All);
         assert!(!c.trickle_ice);
         assert!(c.socket.reconnection);
         assert_eq!(c.connection_timeout(), Duration::from_millis(700));
@@ -235,6 +237,7 @@ mod tests {
             r#"{"signalingUrl":"http://a:1","bindAddresses":["nope"]}"#,
             r#"{"signalingUrl":"http://a:1","maxPeers":0}"#,
             r#"{"signalingUrl":"http://a:1","auth":"token"}"#,
+            r#"{"signalingUrl":"http://a:1","iceTransportPolicy":"relay-only"}"#,
             "not json",
         ] {
             assert!(matches!(PeerConfig::from_json(bad), Err(P2pError::InvalidConfig(_))), "{bad}");

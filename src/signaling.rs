@@ -49,6 +49,28 @@ fn first_value(payload: Payload) -> Option<Value> {
     }
 }
 
+/// An event handler that parses the event's first value as `T` and forwards it to `inbound` as
+/// `wrap(T)`; a malformed payload is logged and dropped.
+fn forward<T: serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static>(
+    inbound: &mpsc::UnboundedSender<Inbound>,
+    event: &'static str,
+    wrap: impl Fn(T) -> Inbound + Clone + Send + Sync + 'static,
+) -> impl for<'a> FnMut(Payload, Client) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync + 'static {
+    let inbound = inbound.clone();
+    move |payload: Payload, _: Client| {
+        let (inbound, wrap) = (inbound.clone(), wrap.clone());
+        async move {
+            match first_value(payload).map(serde_json::from_value::<T>) {
+                Some(Ok(value)) => {
+                    let _ = inbound.send(wrap(value));
+                }
+                other => tracing::warn!(?other, event, "ignoring a malformed event"),
+            }
+        }
+        .boxed()
+    }
+}
+
 impl Signaling {
     /// Connects, waits until the server confirms the namespace (an emit before that is silently
     /// dropped by rust_socketio), and learns our socket id.
@@ -59,53 +81,15 @@ impl Signaling {
         let closing = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicBool::new(false));
 
-        let on_message = {
-            let inbound = inbound.clone();
-            move |payload: Payload, _: Client| {
-                let inbound = inbound.clone();
-                async move {
-                    match first_value(payload).map(serde_json::from_value::<Message>) {
-                        Some(Ok(message)) => {
-                            let _ = inbound.send(Inbound::Message(message));
-                        }
-                        other => tracing::warn!(?other, "ignoring a malformed message"),
-                    }
-                }
-                .boxed()
-            }
-        };
-        let on_user_disconnected = {
-            let inbound = inbound.clone();
-            move |payload: Payload, _: Client| {
-                let inbound = inbound.clone();
-                async move {
-                    if let Some(Ok(ud)) = first_value(payload).map(serde_json::from_value::<UserDisconnected>) {
-                        let _ = inbound.send(Inbound::UserDisconnected(ud.id));
-                    }
-                }
-                .boxed()
-            }
-        };
-        let on_ice_servers = {
-            let inbound = inbound.clone();
-            move |payload: Payload, _: Client| {
-                let inbound = inbound.clone();
-                async move {
-                    match first_value(payload).map(serde_json::from_value::<IceServers>) {
-                        Some(Ok(issued)) => {
-                            let servers = issued.ice_servers.into_iter().map(|s| IceServer {
-                                urls: s.urls,
-                                username: s.username,
-                                credential: s.credential,
-                            });
-                            let _ = inbound.send(Inbound::IceServers(servers.collect()));
-                        }
-                        other => tracing::warn!(?other, "ignoring malformed ice servers"),
-                    }
-                }
-                .boxed()
-            }
-        };
+        let on_message = forward(&inbound, "message", Inbound::Message);
+        let on_user_disconnected =
+            forward(&inbound, "user disconnected", |ud: UserDisconnected| Inbound::UserDisconnected(ud.id));
+        let on_ice_servers = forward(&inbound, "ice servers", |issued: IceServers| {
+            let servers = issued.ice_servers.into_iter();
+            Inbound::IceServers(
+                servers.map(|s| IceServer { urls: s.urls, username: s.username, credential: s.credential }).collect(),
+            )
+        });
         // A drop shows up as a Socket.IO disconnect packet (server closed us) or as a transport
         // error (server gone). Report the first one only, and none after our own disconnect.
         let report_drop = {

@@ -93,7 +93,9 @@ async fn eventually(secs: u64, what: &str, mut f: impl AsyncFnMut() -> bool) {
 async fn relayed(client: &PeerClient) -> bool {
     let stats = client.stats().await;
     !stats.is_empty()
-        && stats.iter().all(|s| s.selected_pair.as_ref().is_some_and(|p| p.local.kind == "relay" && p.local.protocol == "udp"))
+        && stats
+            .iter()
+            .all(|s| s.selected_pair.as_ref().is_some_and(|p| p.local.kind == "relay" && p.local.protocol == "udp"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

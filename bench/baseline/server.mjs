@@ -1,6 +1,6 @@
 // Extreal's P2P signaling server (SignalingServer~/index.ts, written for Deno's socket_io 0.2) ported
 // to socket.io 4 on Node, behaviour for behaviour. It is the reference that compat/ runs our clients
-// against and the baseline that bench/run.sh loads. Deliberately as naive as the original:
+// against and the baseline that bench/load.sh loads. Deliberately as naive as the original:
 //   - a group is a socket.io room named after the host name; only the host is in it;
 //   - `create host` answers 409 when a room of that name exists (any room: also a socket's own id room),
 //     200 otherwise, with Extreal's exact texts (". host: <name>");

@@ -90,10 +90,8 @@ pub async fn run(mut client: Client, peers: Vec<String>, shared: Arc<Shared>, fi
                         }
                     }
                     Incoming::Event(body) if body.starts_with("[\"error\"") => shared.problem(format!("error event: {body:.100}")),
-                    Incoming::Other if t.as_str() == "2" => {
-                        if client.ws.send(Message::text("3")).await.is_err() {
-                            return shared.problem("pong failed".into());
-                        }
+                    Incoming::Other if t.as_str() == "2" && client.ws.send(Message::text("3")).await.is_err() => {
+                        return shared.problem("pong failed".into());
                     }
                     _ => {}
                 },

@@ -13,7 +13,7 @@ pub struct Config {
     pub cors_credentials: bool,
     /// Members per group, host included.
     pub max_group_size: usize,
-    /// Largest accepted event payload (JSON bytes).
+    /// Largest accepted event, in bytes of its JSON as received (event name included).
     pub max_payload_bytes: usize,
     /// Sustained events per second per socket, and the burst above it.
     pub rate_per_sec: f64,
@@ -194,7 +194,7 @@ impl Config {
         if c.max_sockets_per_ip == 0 || c.max_tcp_per_ip == 0 || c.max_listed_hosts == 0 || c.header_timeout_ms == 0 {
             return Err("max-sockets-per-ip, max-tcp-per-ip, max-listed-hosts and header-timeout-ms must be > 0".into());
         }
-        if c.turn_secret.is_some() != !c.turn_urls.is_empty() {
+        if c.turn_secret.is_some() == c.turn_urls.is_empty() {
             return Err("--turn-secret and --turn-urls go together".into());
         }
         if c.turn_ttl_secs == 0 {

@@ -43,7 +43,8 @@ impl AppState {
     pub fn new(config: Config) -> AppState {
         let sockets_per_ip = PerIp::new(config.max_sockets_per_ip);
         let jwt = config.jwt_secret.as_deref().map(JwtVerifier::new);
-        let turn = config.turn_secret.as_deref().map(|s| TurnIssuer::new(s, config.turn_urls.clone(), config.turn_ttl_secs));
+        let turn =
+            config.turn_secret.as_deref().map(|s| TurnIssuer::new(s, config.turn_urls.clone(), config.turn_ttl_secs));
         AppState { config, registry: Default::default(), metrics: Default::default(), sockets_per_ip, jwt, turn }
     }
 }
@@ -70,6 +71,9 @@ fn event_name(kind: u8) -> &'static str {
 /// One request of a socket, in arrival order.
 struct Item {
     kind: u8,
+    /// Bytes of the event's JSON as received (event name included): the size limit's measure,
+    /// known without serialising the parsed payload again.
+    size: usize,
     data: Option<Value>,
     ack: Option<AckSender>,
 }
@@ -90,10 +94,11 @@ impl<const K: u8> FromMessageParts<LocalAdapter> for Enqueue<K> {
         v: &mut RawValue,
         ack_id: &Option<i64>,
     ) -> Result<Self, Infallible> {
+        let size = v.len();
         let Ok(TryData(data)) = TryData::<Value>::from_message_parts(s, v, ack_id);
         let ack = if ack_id.is_some() { AckSender::from_message_parts(s, v, ack_id).ok() } else { None };
         if let Some(queue) = s.extensions.get::<Queue>() {
-            let _ = queue.0.send(Box::new(Item { kind: K, data: data.ok(), ack }));
+            let _ = queue.0.send(Box::new(Item { kind: K, size, data: data.ok(), ack }));
         }
         Ok(Enqueue)
     }
@@ -149,7 +154,7 @@ pub fn on_connect(socket: SocketRef, auth: Option<Value>, state: Arc<AppState>, 
     socket.on(event::MESSAGE, |_: Enqueue<MESSAGE>| async {});
     socket.on(event::WHOAMI, |_: Enqueue<WHOAMI>| async {});
     socket.on_disconnect(move || {
-        let _ = tx.send(Box::new(Item { kind: DISCONNECT, data: None, ack: None }));
+        let _ = tx.send(Box::new(Item { kind: DISCONNECT, size: 0, data: None, ack: None }));
         async {}
     });
     tracing::debug!(sid = %socket.id, "connected");
@@ -189,8 +194,7 @@ async fn worker(
             w.reject(item, 429, Rejection::RateLimited, "rate limit exceeded");
             continue;
         }
-        let size = item.data.as_ref().map(|d| d.to_string().len()).unwrap_or(0);
-        if size > w.state.config.max_payload_bytes {
+        if item.size > w.state.config.max_payload_bytes {
             w.reject(item, 413, Rejection::TooLarge, "payload too large");
             continue;
         }
