@@ -140,3 +140,27 @@ async fn a_wrong_turn_secret_fails_the_start_with_a_reason() {
     assert!(turn.log_contains("401"), "coturn log:\n{}", turn.log.lock());
     assert!(!turn.log_contains("ALLOCATE processed, success"), "nothing may be relayed with a wrong secret");
 }
+
+/// Credentials live `--turn-ttl-secs`; a group outlives them. The server sends fresh ones to every
+/// peer about to make a connection (the host on a join, an existing member on `call me`), so a
+/// newcomer long after the first credentials expired still gets relayed links to everyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_joining_after_the_first_credentials_expired_still_connect() {
+    let turn = Coturn::start("turn-shared-secret");
+    let server = Server::start_with(&[
+        "--turn-secret",
+        "turn-shared-secret",
+        "--turn-urls",
+        &turn.url(),
+        "--turn-ttl-secs",
+        "2",
+    ]);
+    let host = host(relay_only(&server.url), "turn refresh").await;
+    let first = common::join(relay_only(&server.url), &host.id).await;
+    first.chat.wait_open(std::slice::from_ref(&host.id), 20).await;
+    // The host's and the first member's credentials are now expired (coturn checks the time).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let late = common::join(relay_only(&server.url), &host.id).await;
+    late.chat.wait_open(&[host.id.clone(), first.id.clone()], 20).await;
+    eventually(20, "the late member's links to report relay pairs", async || relayed(&late.client).await).await;
+}

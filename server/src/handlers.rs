@@ -199,7 +199,7 @@ async fn worker(
             continue;
         }
         match item.kind {
-            CREATE_HOST => w.create_host(item),
+            CREATE_HOST => w.create_host(item).await,
             LIST_HOSTS => {
                 let reply_bytes = w.list_hosts(item);
                 bucket.charge((reply_bytes / REPLY_BYTES_PER_TOKEN) as f64);
@@ -243,16 +243,21 @@ impl Worker {
         }
     }
 
-    /// Sends this socket its TURN credentials (when the server issues them), as it enters a group:
-    /// before the `create host` ack, and before its `join` reaches the host, so they are there
-    /// before any peer connection is made. Extreal clients ignore the unknown event.
-    fn push_ice_servers(&self) {
-        if let Some(turn) = &self.state.turn {
-            let _ = self.socket.emit(event::ICE_SERVERS, &turn.issue(&self.sid, now_unix()));
+    /// Sends socket `to` fresh TURN credentials (when the server issues them) right before it is
+    /// told to make peer connections, so they never expire in a long-lived group: a host as its
+    /// group is created and as each `join` reaches it, a newcomer as its `join` is accepted, a
+    /// member before a `call me`. Extreal clients ignore the unknown event.
+    async fn push_ice_servers(&self, to: &str) {
+        let Some(turn) = &self.state.turn else { return };
+        let issued = turn.issue(to, now_unix());
+        if to == self.sid {
+            let _ = self.socket.emit(event::ICE_SERVERS, &issued);
+        } else {
+            let _ = self.socket.to(to.to_string()).emit(event::ICE_SERVERS, &issued).await;
         }
     }
 
-    fn create_host(&self, item: Item) {
+    async fn create_host(&self, item: Item) {
         if item.ack.is_none() {
             return self.reject(item, 400, Rejection::NoAck, "create host needs an acknowledgement callback");
         }
@@ -268,7 +273,7 @@ impl Worker {
         match result {
             Ok(()) => {
                 tracing::info!(sid = %self.sid, %name, "host created");
-                self.push_ice_servers();
+                self.push_ice_servers(&self.sid).await;
                 self.answer(item, json!({"status": 200, "message": format!("Host have been created. host: {name}")}));
             }
             Err(GroupError::NameTaken) => {
@@ -318,7 +323,10 @@ impl Worker {
             Err(_) => return self.reject(item, 403, Rejection::Forbidden, "the recipient is not in your group"),
         }
         if kind == kind::JOIN {
-            self.push_ice_servers();
+            self.push_ice_servers(&self.sid).await;
+            self.push_ice_servers(&to).await;
+        } else if kind == kind::CALL_ME {
+            self.push_ice_servers(&to).await;
         }
         body.insert("from".into(), Value::String(self.sid.clone()));
         let body = Value::Object(body);
