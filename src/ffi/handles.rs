@@ -61,7 +61,8 @@ fn get(id: i32) -> FfiResult<Object> {
 }
 
 fn wrong_kind(id: i32, want: &str) -> FfiError {
-    FfiError::new(P2P_ERR_INVALID_HANDLE, format!("handle {id} is not a {want}"))
+    let article = if want.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    FfiError::new(P2P_ERR_INVALID_HANDLE, format!("handle {id} is not {article} {want}"))
 }
 
 pub fn client(id: i32) -> FfiResult<Arc<FfiClient>> {

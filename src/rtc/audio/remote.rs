@@ -51,22 +51,7 @@ impl RemoteAudioTrack {
     /// samples came from the peer's audio (the rest is silence). Safe to call from a real-time audio
     /// thread: it takes one short lock and does not allocate.
     pub fn read_pcm(&self, out: &mut [f32], sample_rate: u32, channels: u32) -> Result<usize> {
-        if !(MIN_OUTPUT_RATE..=MAX_OUTPUT_RATE).contains(&sample_rate) {
-            return Err(P2pError::InvalidArgument(format!(
-                "sample_rate must be {MIN_OUTPUT_RATE}..={MAX_OUTPUT_RATE} Hz, got {sample_rate}"
-            )));
-        }
-        if !(1..=MAX_OUTPUT_CHANNELS).contains(&channels) {
-            return Err(P2pError::InvalidArgument(format!(
-                "channels must be 1..={MAX_OUTPUT_CHANNELS}, got {channels}"
-            )));
-        }
-        if out.len() % channels as usize != 0 {
-            return Err(P2pError::InvalidArgument(format!(
-                "{} samples is not a whole number of {channels}-channel frames",
-                out.len()
-            )));
-        }
+        check_output(out.len(), sample_rate, channels)?;
         Ok(self.state.lock().playout.read(out, sample_rate, channels as usize))
     }
 
@@ -93,6 +78,24 @@ impl RemoteAudioTrack {
     }
 }
 
+/// The formats `read_pcm` serves: any rate a sound card runs at, up to 8 channels, whole frames.
+fn check_output(samples: usize, sample_rate: u32, channels: u32) -> Result<()> {
+    if !(MIN_OUTPUT_RATE..=MAX_OUTPUT_RATE).contains(&sample_rate) {
+        return Err(P2pError::InvalidArgument(format!(
+            "sample_rate must be {MIN_OUTPUT_RATE}..={MAX_OUTPUT_RATE} Hz, got {sample_rate}"
+        )));
+    }
+    if !(1..=MAX_OUTPUT_CHANNELS).contains(&channels) {
+        return Err(P2pError::InvalidArgument(format!("channels must be 1..={MAX_OUTPUT_CHANNELS}, got {channels}")));
+    }
+    if samples % channels as usize != 0 {
+        return Err(P2pError::InvalidArgument(format!(
+            "{samples} samples is not a whole number of {channels}-channel frames"
+        )));
+    }
+    Ok(())
+}
+
 /// Decodes every RTP packet of `track` into the playout queue until the track ends (or every
 /// handle to it is gone).
 async fn receive(track: Arc<dyn TrackRemote>, mut depacketizer: Depacketizer, state: std::sync::Weak<Mutex<State>>) {
@@ -115,5 +118,22 @@ async fn receive(track: Arc<dyn TrackRemote>, mut depacketizer: Depacketizer, st
     }
     if let Some(state) = state.upgrade() {
         state.lock().ended = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_output;
+
+    #[test]
+    fn output_formats_are_checked() {
+        assert!(check_output(960, 48_000, 2).is_ok());
+        assert!(check_output(882, 44_100, 1).is_ok());
+        assert!(check_output(0, 8_000, 8).is_ok());
+        assert!(check_output(960, 7_999, 2).is_err());
+        assert!(check_output(960, 192_001, 2).is_err());
+        assert!(check_output(960, 48_000, 0).is_err());
+        assert!(check_output(960, 48_000, 9).is_err());
+        assert!(check_output(961, 48_000, 2).is_err(), "half a frame");
     }
 }
