@@ -52,6 +52,7 @@ pub struct Depacketizer {
     first_ext: Option<u64>,
     highest_ext: u64,
     counters: ReceiveCounters,
+    /// Decoder output, as large as the longest packet seen so far.
     scratch: Vec<f32>,
 }
 
@@ -68,7 +69,7 @@ impl Depacketizer {
             first_ext: None,
             highest_ext: 0,
             counters: ReceiveCounters::default(),
-            scratch: vec![0.0; MAX_PACKET_FRAMES * PCM_CHANNELS],
+            scratch: vec![0.0; DEFAULT_FRAMES * PCM_CHANNELS],
         })
     }
 
@@ -122,7 +123,13 @@ impl Depacketizer {
     }
 
     fn decode(&mut self, payload: &[u8], out: &mut Vec<f32>) {
-        match self.decoder.decode_float_to_slice(payload, &mut self.scratch, false) {
+        // Size the output from the packet (20 ms in practice; up to 120 ms is legal), so a track holds
+        // a 7.5 KiB buffer rather than one for the worst case.
+        let frames = self.decoder.get_nb_samples(payload).unwrap_or(DEFAULT_FRAMES).clamp(1, MAX_PACKET_FRAMES);
+        if self.scratch.len() < frames * PCM_CHANNELS {
+            self.scratch.resize(frames * PCM_CHANNELS, 0.0);
+        }
+        match self.decoder.decode_float_to_slice(payload, &mut self.scratch[..frames * PCM_CHANNELS], false) {
             Ok(frames) => {
                 self.last_frames = frames.clamp(1, MAX_PACKET_FRAMES);
                 out.extend_from_slice(&self.scratch[..frames * PCM_CHANNELS]);

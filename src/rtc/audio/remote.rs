@@ -4,7 +4,7 @@
 
 use super::decode::{Depacketizer, ReceiveCounters};
 use super::playout::Playout;
-use super::{OPUS_RATE, PCM_CHANNELS};
+use super::OPUS_RATE;
 use crate::error::{P2pError, Result};
 use crate::rtc::stats::AudioTrackStats;
 use parking_lot::Mutex;
@@ -88,7 +88,7 @@ fn check_output(samples: usize, sample_rate: u32, channels: u32) -> Result<()> {
     if !(1..=MAX_OUTPUT_CHANNELS).contains(&channels) {
         return Err(P2pError::InvalidArgument(format!("channels must be 1..={MAX_OUTPUT_CHANNELS}, got {channels}")));
     }
-    if samples % channels as usize != 0 {
+    if !samples.is_multiple_of(channels as usize) {
         return Err(P2pError::InvalidArgument(format!(
             "{samples} samples is not a whole number of {channels}-channel frames"
         )));
@@ -99,7 +99,7 @@ fn check_output(samples: usize, sample_rate: u32, channels: u32) -> Result<()> {
 /// Decodes every RTP packet of `track` into the playout queue until the track ends (or every
 /// handle to it is gone).
 async fn receive(track: Arc<dyn TrackRemote>, mut depacketizer: Depacketizer, state: std::sync::Weak<Mutex<State>>) {
-    let mut pcm = Vec::with_capacity(OPUS_RATE as usize / 10 * PCM_CHANNELS);
+    let mut pcm = Vec::new();
     while let Some(event) = track.poll().await {
         let Some(state) = state.upgrade() else { return };
         match event {

@@ -130,7 +130,7 @@ impl AudioSource {
         if s.closed.load(Ordering::Acquire) {
             return Err(P2pError::Closed("the audio source was destroyed".into()));
         }
-        if samples.len() % s.channels != 0 {
+        if !samples.len().is_multiple_of(s.channels) {
             return Err(P2pError::InvalidArgument(format!(
                 "{} samples is not a whole number of {}-channel frames",
                 samples.len(),
