@@ -13,6 +13,8 @@ pub enum GroupError {
     AlreadyInGroup,
     NoSuchHost,
     Full,
+    /// The shared registry (Redis) cannot be reached; never returned by [`Registry`].
+    Unavailable,
 }
 
 #[derive(Debug)]
