@@ -148,6 +148,21 @@ async fn a_killed_node_leaves_no_ghosts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_node_takes_its_groups_along_at_once() {
+    let redis = Redis::start();
+    let (mut a, b) = (node(&redis, &[]), node(&redis, &[]));
+    let host = connect(&a.url).await;
+    let mut member = connect(&b.url).await;
+    assert_eq!(host.create_host(json!("leaving")).await["status"], 200);
+    assert_eq!(join(&member, &host.id).await["status"], 200);
+    a.sigterm();
+    // Well before the 5 s lease of a dead node would run out.
+    assert_eq!(next_disconnect(&mut member, Duration::from_secs(4)).await, json!({"id": host.id}));
+    assert_eq!(member.hosts().await, json!([]));
+    assert!(a.wait_exit(Duration::from_secs(10)).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_restart_is_survived() {
     let mut redis = Redis::start();
     let (mut a, mut b) = (node(&redis, &[]), node(&redis, &[]));
@@ -158,13 +173,14 @@ async fn a_redis_restart_is_survived() {
 
     redis.kill();
     let fresh = connect(&a.url).await;
+    let outage = Instant::now();
     let refused = fresh.create_host(json!("during")).await;
     assert_eq!((refused["status"].clone(), refused["reason"].clone()), (json!(409), json!("unavailable")));
     let listed = fresh.request("list hosts", rust_socketio::Payload::Text(vec![])).await;
     assert_eq!((listed["status"].clone(), listed["reason"].clone()), (json!(503), json!("unavailable")));
     let sent = host.send(json!({"type": "offer", "to": member.id, "sdp": "x"})).await;
     assert_eq!((sent["status"].clone(), sent["reason"].clone()), (json!(503), json!("unavailable")));
-    println!("during the outage: {}", refused["message"]);
+    println!("during the outage: {} (3 refusals in {} ms)", refused["message"], outage.elapsed().as_millis());
 
     let _redis = Redis::start_on(redis.port);
     // Service comes back within a few seconds with no restart of the nodes.
