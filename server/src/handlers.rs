@@ -306,7 +306,12 @@ impl<A: Adapter> Worker<A> {
         }
         body.insert("from".into(), Value::String(self.sid.clone()));
         let body = Value::Object(body);
-        match self.socket.to(to).emit(event::MESSAGE, &body).await {
+        // A recipient on this node is served here; with the Redis adapter that spares a publish
+        // that every node would receive and drop (most traffic stays on one node when groups do).
+        let here = to.parse().ok().and_then(|sid| self.io.of("/")?.get_socket(sid)).is_some();
+        let to = self.socket.to(to);
+        let to = if here { to.local() } else { to };
+        match to.emit(event::MESSAGE, &body).await {
             Ok(()) => {
                 self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
                 self.answer(item, json!({"status": 200}));

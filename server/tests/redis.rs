@@ -72,6 +72,14 @@ async fn a_group_spans_three_nodes_with_every_rule() {
     let other_host = connect(&b.url).await;
     assert_eq!(other_host.create_host(json!("second")).await["status"], 200);
     assert_eq!(join(&on_b, &other_host.id).await["reason"], "already-in-group");
+    // Within one node (served without a round trip through Redis).
+    let mut neighbour = connect(&b.url).await;
+    assert_eq!(join(&neighbour, &other_host.id).await["status"], 200);
+    assert_eq!(other_host.send(json!({"type": "offer", "to": neighbour.id})).await["status"], 200);
+    assert_eq!(
+        neighbour.next().await,
+        Pushed::Message(json!({"type": "offer", "to": neighbour.id, "from": other_host.id}))
+    );
     let third_host = connect(&c.url).await;
     assert_eq!(third_host.create_host(json!("third")).await["status"], 200);
     let listed = on_c.request("list hosts", rust_socketio::Payload::Text(vec![])).await;
