@@ -318,7 +318,9 @@ impl RedisGroups {
     async fn try_leave(&self, sid: &str) -> Result<Vec<Sid>, Unavailable> {
         let mut call = self.scripts.leave.prepare_invoke();
         call.arg(PREFIX).arg(sid).arg(&self.node);
-        Ok(call.invoke_async(&mut self.conn.clone()).await?)
+        let mut members: Vec<Sid> = call.invoke_async(&mut self.conn.clone()).await?;
+        members.sort();
+        Ok(members)
     }
 
     /// Retries the leaves Redis refused; returns (gone, member to tell) pairs. Stops at the first

@@ -62,3 +62,74 @@ impl Groups {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/common/redis.rs"]
+mod test_redis;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every rule, run against both registries: they must answer alike.
+    async fn create_list_join_route_leave(r: Groups) {
+        r.create_host("h", "room").await.unwrap();
+        assert_eq!(r.create_host("x", "room").await, Err(GroupError::NameTaken));
+        assert_eq!(r.create_host("h", "other").await, Err(GroupError::AlreadyInGroup));
+        assert_eq!(r.hosts(10).await.unwrap(), (vec![("h".into(), "room".into())], 1));
+        r.join("a", "h", 3).await.unwrap();
+        r.join("a", "h", 3).await.unwrap();
+        r.join("b", "h", 3).await.unwrap();
+        assert_eq!(r.join("c", "h", 3).await, Err(GroupError::Full));
+        assert_eq!(r.join("c", "nobody", 3).await, Err(GroupError::NoSuchHost));
+        assert_eq!(r.join("a", "h2", 3).await, Err(GroupError::NoSuchHost));
+        assert!(
+            r.same_group("a", "b").await.unwrap()
+                && r.same_group("a", "h").await.unwrap()
+                && r.same_group("h", "b").await.unwrap()
+        );
+        assert!(!r.same_group("a", "a").await.unwrap());
+        assert!(!r.same_group("a", "c").await.unwrap() && !r.same_group("c", "a").await.unwrap());
+
+        r.create_host("h2", "room 2").await.unwrap();
+        r.create_host("h0", "a room created last").await.unwrap();
+        let names: Vec<String> = r.hosts(10).await.unwrap().0.into_iter().map(|(_, name)| name).collect();
+        assert_eq!(names, ["room", "room 2", "a room created last"], "listed in creation order, as Extreal lists");
+        let (first_two, total) = r.hosts(2).await.unwrap();
+        assert_eq!((first_two.len(), total), (2, 3), "a reply is capped; the total says how many exist");
+        r.leave("h0").await;
+        r.join("c", "h2", 3).await.unwrap();
+        assert!(!r.same_group("c", "a").await.unwrap(), "groups are isolated");
+        assert_eq!(r.join("c", "h", 3).await, Err(GroupError::AlreadyInGroup));
+
+        assert_eq!(r.leave("a").await, vec!["b".to_string(), "h".to_string()]);
+        assert_eq!(r.leave("h").await, vec!["b".to_string()]);
+        assert_eq!(
+            r.hosts(10).await.unwrap(),
+            (vec![("h2".into(), "room 2".into())], 1),
+            "a host's group leaves the list"
+        );
+        assert_eq!(r.join("z", "h", 3).await, Err(GroupError::NoSuchHost));
+        r.create_host("new", "room").await.unwrap();
+        assert!(
+            !r.same_group("new", "b").await.unwrap(),
+            "the name is free again, the old members are not in the new group"
+        );
+        assert_eq!(r.leave("b").await, Vec::<String>::new());
+        assert_eq!(r.group_count().await.unwrap(), 2);
+        assert_eq!(r.leave("unknown").await, Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn in_memory() {
+        create_list_join_route_leave(Groups::Memory(Default::default())).await;
+    }
+
+    #[tokio::test]
+    async fn in_redis() {
+        let redis = super::test_redis::Redis::start();
+        let client = redis::Client::open(crate::redis_groups::with_resp3(&redis.url())).unwrap();
+        let groups = RedisGroups::connect(&client).await.unwrap();
+        create_list_join_route_leave(Groups::Redis(Box::new(groups))).await;
+    }
+}
