@@ -103,7 +103,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
         }
         Some(url) => {
             let client = redis::Client::open(redis_groups::with_resp3(&url))
-                .map_err(|e| format!("bad --redis-url {url:?}: {e}"))?;
+                .map_err(|e| format!("bad --redis-url {:?}: {e}", redis_groups::redacted(&url)))?;
+            let url = redis_groups::redacted(&url);
             let unreachable = |e: &dyn std::fmt::Display| format!("cannot reach Redis at {url:?}: {e}");
             let groups = RedisGroups::connect(&client).await.map_err(|e| unreachable(&e.0))?;
             tracing::info!(node = groups.node(), "joined the nodes on Redis");

@@ -206,6 +206,14 @@ pub fn with_resp3(url: &str) -> String {
     }
 }
 
+/// The URL without its password, for error messages and logs.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}***{}", &url[..scheme + 3], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
 fn random_id() -> String {
     let mut bytes = [0u8; 8];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).expect("system randomness");
@@ -390,5 +398,12 @@ mod tests {
         assert_eq!(with_resp3("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379?protocol=resp3");
         assert_eq!(with_resp3("redis://h/0?timeout=1"), "redis://h/0?timeout=1&protocol=resp3");
         assert_eq!(with_resp3("redis://h?protocol=resp3"), "redis://h?protocol=resp3");
+    }
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(redacted("redis://:s3cret@10.0.0.5:6379/0"), "redis://***@10.0.0.5:6379/0");
+        assert_eq!(redacted("rediss://user:pw@h"), "rediss://***@h");
+        assert_eq!(redacted("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
     }
 }
