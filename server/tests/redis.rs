@@ -155,6 +155,37 @@ async fn a_killed_node_leaves_no_ghosts() {
     println!("members on the surviving nodes told {} ms after kill -9", told.as_millis());
 }
 
+/// A node frozen past its lease (SIGSTOP: as a long GC pause or a cut-off network) is reaped like a
+/// dead one; when it wakes it finds itself reaped, drops its grouped sockets, and serves again
+/// without bringing the old group back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_node_is_reaped_and_comes_back_clean() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis, &[]), node(&redis, &[]));
+    let host = connect(&a.url).await;
+    let mut member = connect(&b.url).await;
+    assert_eq!(host.create_host(json!("frozen")).await["status"], 200);
+    assert_eq!(join(&member, &host.id).await["status"], 200);
+    let signal = |sig: &str| {
+        let pid = a.child.id().to_string();
+        assert!(std::process::Command::new("kill").args([sig, &pid]).status().unwrap().success());
+    };
+    signal("-STOP");
+    assert_eq!(next_disconnect(&mut member, Duration::from_secs(15)).await, json!({"id": host.id}));
+    assert_eq!(member.hosts().await, json!([]));
+    signal("-CONT");
+    let start = Instant::now();
+    let again = loop {
+        assert!(start.elapsed() < Duration::from_secs(10), "the woken node does not serve again");
+        let fresh = connect(&a.url).await;
+        if fresh.create_host(json!("frozen")).await["status"] == 200 {
+            break fresh;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(member.hosts().await, json!([{"id": again.id, "name": "frozen"}]), "no ghost of the old group");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_node_takes_its_groups_along_at_once() {
     let redis = Redis::start();
