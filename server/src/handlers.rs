@@ -2,6 +2,10 @@
 //! a socket's `candidate` overtake its `offer`. So the handlers do nothing but enqueue, from the
 //! extractor (which socketioxide runs in arrival order), onto one queue per socket; a single worker
 //! per socket then validates, routes and acks in exactly the order the client sent.
+//!
+//! Everything here is generic over the Socket.IO adapter: the local one (one process, the
+//! default) or socketioxide-redis (`--redis-url`, several nodes); the registry behind
+//! [`Groups`] is chosen to match.
 
 use crate::auth::JwtVerifier;
 use crate::config::Config;

@@ -50,6 +50,7 @@ use tokio::task::JoinHandle;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 /// A running server: its address, and the way to stop it.
+#[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
