@@ -171,6 +171,7 @@ impl Playout {
     }
 
     /// The depth playback (re)starts at, in milliseconds.
+    #[cfg(test)]
     pub fn target_ms(&self) -> f64 {
         self.target as f64 * 1000.0 / OPUS_RATE as f64
     }
