@@ -41,6 +41,9 @@ pub struct Config {
     pub turn_urls: Vec<String>,
     /// How long issued TURN credentials stay valid, in seconds.
     pub turn_ttl_secs: u64,
+    /// When set, this node shares its groups and Socket.IO traffic with every other node on the
+    /// same Redis (server/README.md, "Several nodes"). Off by default: groups live in memory.
+    pub redis_url: Option<String>,
 }
 
 impl Default for Config {
@@ -64,6 +67,7 @@ impl Default for Config {
             turn_secret: None,
             turn_urls: Vec::new(),
             turn_ttl_secs: 3600,
+            redis_url: None,
         }
     }
 }
@@ -90,6 +94,7 @@ Options (environment variable in brackets; flags win):
   --turn-secret SECRET        issue TURN REST credentials with this shared secret [SIGNALING_TURN_SECRET] (off)
   --turn-urls URL,URL         the TURN servers they are for, turn: or turns: [SIGNALING_TURN_URLS]
   --turn-ttl-secs N           how long issued credentials are valid [SIGNALING_TURN_TTL_SECS] (3600)
+  --redis-url URL             share groups with other nodes through Redis [SIGNALING_REDIS_URL] (off)
   --help                      this text
 ";
 
@@ -141,11 +146,12 @@ impl Config {
                 "turn-secret" => c.turn_secret = Some(value.to_string()),
                 "turn-urls" => c.turn_urls = turn_urls(value)?,
                 "turn-ttl-secs" => c.turn_ttl_secs = parse(key, value)?,
+                "redis-url" => c.redis_url = Some(value.to_string()),
                 _ => return Err(format!("unknown option --{key}\n\n{USAGE}")),
             }
             Ok(())
         };
-        const KEYS: [&str; 18] = [
+        const KEYS: [&str; 19] = [
             "bind",
             "logging",
             "cors-origin",
@@ -164,6 +170,7 @@ impl Config {
             "turn-secret",
             "turn-urls",
             "turn-ttl-secs",
+            "redis-url",
         ];
         for key in KEYS {
             let var = format!("SIGNALING_{}", key.to_uppercase().replace('-', "_"));

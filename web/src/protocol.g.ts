@@ -35,6 +35,7 @@ export const Reason = {
   noAck: "no-ack",
   tooManyConnections: "too-many-connections",
   unauthorized: "unauthorized",
+  unavailable: "unavailable",
 } as const;
 
 /** Limits shared by the server and both clients. */
