@@ -82,10 +82,11 @@ start() {
       redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$log.redis" 2>&1 &
       PIDS+=($!)
       sleep 0.3
-      URLS=""; SPIDS=""
+      # Redis counts as part of the deployment: its CPU and RSS are summed with the nodes'.
+      URLS=""; SPIDS=$!
       for n in a b; do
         "$TARGET/p2p-signaling" "${OURS_ARGS[@]}" --redis-url "redis://127.0.0.1:$port" >"$log.$n.out" 2>"$log.$n.err" &
-        PIDS+=($!); SPIDS="${SPIDS:+$SPIDS,}$!"; URLS="${URLS:+$URLS,}$(wait_url "$log.$n.out")"
+        PIDS+=($!); SPIDS="$SPIDS,$!"; URLS="${URLS:+$URLS,}$(wait_url "$log.$n.out")"
       done ;;
     *) echo "unknown server $name (ours, baseline, ours2)" >&2; exit 2 ;;
   esac
