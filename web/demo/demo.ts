@@ -6,11 +6,11 @@
 // change). The links between other members come from them: every member publishes its own link stats
 // once a second on a second channel, "mesh" (the native chat example does too), so each page can
 // draw every edge of the full mesh, with the native peers in it.
-import { PeerAdapter, PeerClient, type PeerStats } from "../src/index.js";
+import { PeerAdapter, PeerClient, Voice, type PeerStats } from "../src/index.js";
 import { type Agent, type MeshEdge, type MeshModel, renderMesh } from "./meshview.js";
 
 // For experiments from the console, and for the bridge test (which plays Unity's part).
-(window as unknown as { webrtcP2p: object }).webrtcP2p = { PeerClient, PeerAdapter };
+(window as unknown as { webrtcP2p: object }).webrtcP2p = { PeerClient, PeerAdapter, Voice };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const log = (line: string) => {

@@ -3,60 +3,24 @@
 // exchange data-channel messages both ways. Real signaling server, real WebRTC on loopback.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join as joinPath } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, mediaContext } from "./chromium.mjs";
+import { openPage as openDemoPage, startProcess, startStack } from "./harness.mjs";
 
-const { P2P_SIGNALING_BIN, P2P_NATIVE_CHAT_BIN } = process.env;
-const children = [];
-let browser, context, signalingUrl, demoUrl;
-
-/** Starts a process and resolves with the first stdout line matching `pattern` (and a line stream). */
-function startProcess(cmd, args, pattern, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"], ...opts });
-  children.push(child);
-  const lines = [];
-  const waiters = [];
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    lines.push(line);
-    for (const w of [...waiters]) if (w.re.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
-  });
-  const waitLine = (re, ms = 30000) => {
-    const seen = lines.find((l) => re.test(l));
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const w = { re, resolve };
-      waiters.push(w);
-      setTimeout(() => reject(new Error(`${cmd} never printed ${re}; got:\n${lines.join("\n")}`)), ms);
-    });
-  };
-  return waitLine(pattern).then((line) => ({ child, line, waitLine }));
-}
+const { P2P_NATIVE_CHAT_BIN } = process.env;
+let stack, signalingUrl;
 
 before(async () => {
-  const server = await startProcess(P2P_SIGNALING_BIN, ["--bind", "127.0.0.1:0"], /listening on/);
-  signalingUrl = server.line.match(/(http:\/\/\S+)/)[1];
-  const demo = await startProcess("node", ["scripts/serve.mjs", "--port", "0", "--signaling", signalingUrl], /demo listening on/);
-  demoUrl = demo.line.match(/(http:\/\/\S+)/)[1];
-  browser = await launchChromium();
-  context = await mediaContext(browser, demoUrl);
+  stack = await startStack();
+  signalingUrl = stack.signalingUrl;
 });
 
 after(async () => {
-  await browser?.close();
-  for (const c of children) c.kill();
+  await stack?.stop();
 });
 
-async function openPage() {
-  const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e));
-  await page.goto(demoUrl);
-  await page.waitForFunction(() => document.getElementById("signaling").textContent.length > 0);
-  return page;
-}
+const openPage = () => openDemoPage(stack.context, stack.demoUrl);
 
 const logHas = (page, text, timeout = 30000) =>
   page.waitForFunction((t) => document.getElementById("log").textContent.includes(t), text, { timeout });

@@ -1,0 +1,190 @@
+// Voice between Chromium and the native plugin, both ways, in both roles (issue 11). No sound card:
+// the page's microphone is Chromium's fake device, which beeps (400 Hz square wave, 20 ms every
+// 500 ms); the native peer is the chat example with `--voice HZ`, which talks a sine and prints what
+// it hears once a second (`voice {json}`, examples/chat/voice.rs). The page finds the native sine's
+// frequency with a WebAudio AnalyserNode.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { openPage, startProcess, startStack } from "./harness.mjs";
+
+const { P2P_NATIVE_CHAT_BIN } = process.env;
+/** The fake microphone's beep: Chromium's BeepingSource. */
+const BEEP_HZ = 400;
+let stack;
+
+before(async () => {
+  stack = await startStack();
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+/** The raw microphone: Chromium's voice processing (noise suppression…) would eat short beeps. */
+const RAW_MIC = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+
+/**
+ * A demo page with `window.__spectrum(stream)`: the dominant frequency of `stream` over 100..2000 Hz
+ * by an AnalyserNode (32768-point FFT: 1.5 Hz bins at 48 kHz, refined by parabolic interpolation)
+ * after one second of listening, and its peak in dBFS.
+ */
+async function voicePage() {
+  const page = await openPage(stack.context, stack.demoUrl);
+  await page.evaluate(() => {
+    window.__spectrum = async (stream) => {
+      const ctx = (window.__ctx ??= new AudioContext());
+      await ctx.resume();
+      const source = ctx.createMediaStreamSource(stream);
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 32768;
+      analyser.smoothingTimeConstant = 0;
+      source.connect(analyser);
+      await new Promise((r) => setTimeout(r, 1000));
+      const db = new Float32Array(analyser.frequencyBinCount);
+      analyser.getFloatFrequencyData(db);
+      source.disconnect();
+      const bin = ctx.sampleRate / analyser.fftSize;
+      let best = Math.ceil(100 / bin);
+      for (let i = best; i < 2000 / bin; i++) if (db[i] > db[best]) best = i;
+      const [a, b, c] = [db[best - 1], db[best], db[best + 1]];
+      return { freq: (best + (0.5 * (a - c)) / (a - 2 * b + c)) * bin, peakDb: b };
+    };
+    window.__remote = new Map();
+    // What web/README.md shows for playing a peer's voice (and keeping it for analysis).
+    window.__play = (id, stream) => {
+      const audio = new Audio();
+      audio.srcObject = stream;
+      void audio.play();
+      window.__remote.set(id, stream);
+    };
+    window.__waitRemote = (id) =>
+      new Promise((resolve, reject) => {
+        const t0 = Date.now();
+        const poll = () => (window.__remote.has(id) ? resolve(window.__remote.get(id)) : Date.now() - t0 > 15000 ? reject(new Error(`no voice from ${id}`)) : setTimeout(poll, 50));
+        poll();
+      });
+  });
+  return page;
+}
+
+/** Starts the native voice peer; `role` is ["--host", name] or ["--join", name]. */
+async function nativePeer(role, hz) {
+  const p = await startProcess(P2P_NATIVE_CHAT_BIN, ["--url", stack.signalingUrl, ...role, "--loopback", "--voice", String(hz)], /^ready /);
+  return { ...p, id: p.line.slice("ready ".length) };
+}
+
+/** The native peer's `voice` reports about `peerId`'s track, parsed. */
+const reports = (native, peerId) =>
+  native.lines.filter((l) => l.startsWith("voice ")).map((l) => JSON.parse(l.slice(6))).filter((r) => r.peer === peerId);
+
+/** Waits for `n` more reports about `peerId` than there are now; returns the last. */
+async function nextReport(native, peerId, n = 1, ms = 15000) {
+  const want = reports(native, peerId).length + n;
+  const t0 = Date.now();
+  while (reports(native, peerId).length < want) {
+    if (Date.now() - t0 > ms) assert.fail(`no voice report about ${peerId}; got:\n${native.lines.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return reports(native, peerId).at(-1);
+}
+
+/** The native peer hears the fake microphone's beeps from `peerId`: 400 Hz, loud at times, silent between. */
+async function nativeHearsBeeps(native, peerId) {
+  await nextReport(native, peerId, 2); // the first second may start before the first packet
+  const r = await nextReport(native, peerId);
+  assert.ok(r.decoded > 0.9, `decoded ${JSON.stringify(r)}`);
+  assert.ok(r.maxLevel > 30, `beeps are loud at times: ${JSON.stringify(r)}`);
+  assert.equal(r.minLevel, 0, `and silent between beeps: ${JSON.stringify(r)}`);
+  assert.ok(Math.abs(r.freq - BEEP_HZ) <= 10, `heard ${r.freq} Hz, the fake microphone beeps at ${BEEP_HZ}: ${JSON.stringify(r)}`);
+}
+
+/** The page hears `hz` (the native sine) from `peerId`, at a sane level. */
+async function pageHears(page, peerId, hz) {
+  const { freq, peakDb } = await page.evaluate(async (id) => window.__spectrum(await window.__waitRemote(id)), peerId);
+  assert.ok(Math.abs(freq - hz) <= 5, `the page heard ${freq} Hz, the native peer sends ${hz}`);
+  assert.ok(peakDb > -30, `a half-scale sine peaks near -12 dBFS (Blackman window), got ${peakDb}`);
+}
+
+test("native host ↔ page client through the Voice helper: both hear each other, mute silences the page", async () => {
+  const name = `voice-native-host-${Date.now()}`;
+  const native = await nativePeer(["--host", name], 440);
+  const page = await voicePage();
+  const pageId = await page.evaluate(
+    async ([signalingUrl, name, raw]) => {
+      const { PeerClient, Voice } = window.webrtcP2p;
+      const microphone = await navigator.mediaDevices.getUserMedia({ audio: raw });
+      const client = new PeerClient({ signalingUrl });
+      const voice = new Voice(client, { microphone });
+      voice.onTrack((id, stream) => window.__remote.set(id, stream));
+      window.__voice = voice;
+      const host = (await client.listHosts()).find((h) => h.name === name);
+      await client.startClient(host.id);
+      return client.clientId;
+    },
+    [stack.signalingUrl, name, RAW_MIC],
+  );
+  await pageHears(page, native.id, 440);
+  assert.deepEqual(await page.evaluate(() => window.__voice.remotePeers), [native.id]);
+  assert.ok((await page.evaluate((id) => window.__voice.level(id), native.id)) > 50, "the helper's level meter shows the native peer speaking");
+  await nativeHearsBeeps(native, pageId);
+
+  // Mute: the page's track sends silence; the native meter stays at 0.
+  await page.evaluate(() => (window.__voice.muted = true));
+  await nextReport(native, pageId);
+  const muted = await nextReport(native, pageId);
+  assert.equal(muted.maxLevel, 0, `muted: ${JSON.stringify(muted)}`);
+  assert.equal(muted.freq, null);
+  assert.ok(muted.decoded > 0.9, "packets still flow (silence), so unmuting needs no renegotiation");
+  // Per-peer volume: a bad value is refused, a good one kept.
+  assert.match(await page.evaluate((id) => { try { window.__voice.setVolume(id, 2); } catch (e) { return e.name; } }, native.id), /RangeError/);
+  await page.evaluate((id) => window.__voice.setVolume(id, 0.25), native.id);
+  assert.equal(await page.evaluate((id) => window.__voice.volume(id), native.id), 0.25);
+  native.child.stdin.end();
+  await page.close();
+});
+
+test("page host with a plain pc hook ↔ native client: both hear each other", async () => {
+  const name = `voice-page-host-${Date.now()}`;
+  const page = await voicePage();
+  const pageId = await page.evaluate(
+    async ([signalingUrl, name, raw]) => {
+      const { PeerClient } = window.webrtcP2p;
+      const mic = await navigator.mediaDevices.getUserMedia({ audio: raw });
+      const client = new PeerClient({ signalingUrl });
+      // What web/README.md shows: the microphone added in the hook, remote voices played.
+      client.addPcCreateHook((id, isOffer, pc) => {
+        pc.addTrack(mic.getAudioTracks()[0], mic);
+        pc.ontrack = (e) => window.__play(id, e.streams[0]);
+      });
+      await client.startHost(name);
+      return client.clientId;
+    },
+    [stack.signalingUrl, name, RAW_MIC],
+  );
+  const native = await nativePeer(["--join", name], 660);
+  await native.waitLine(/^event started/);
+  await pageHears(page, native.id, 660);
+  await nativeHearsBeeps(native, pageId);
+  native.child.stdin.end();
+  await page.close();
+});
+
+test("a page without a microphone or media hook hears a native client (its offer receives audio)", async () => {
+  const name = `voice-listener-${Date.now()}`;
+  const page = await voicePage();
+  await page.evaluate(
+    async ([signalingUrl, name]) => {
+      const client = new window.webrtcP2p.PeerClient({ signalingUrl });
+      client.addPcCreateHook((id, isOffer, pc) => {
+        pc.ontrack = (e) => window.__play(id, e.streams[0]);
+      });
+      await client.startHost(name);
+    },
+    [stack.signalingUrl, name],
+  );
+  const native = await nativePeer(["--join", name], 440);
+  await native.waitLine(/^event started/);
+  await pageHears(page, native.id, 440);
+  native.child.stdin.end();
+  await page.close();
+});
