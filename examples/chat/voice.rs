@@ -56,39 +56,60 @@ impl Voice {
     }
 }
 
+/// One second of a track as heard: the PCM, its audible 10 ms reads, and the level's range.
+struct Second {
+    pcm: Vec<f32>,
+    audible: Vec<f32>,
+    decoded: usize,
+    min_level: u8,
+    max_level: u8,
+}
+
+impl Second {
+    fn new() -> Second {
+        Second { pcm: Vec::new(), audible: Vec::new(), decoded: 0, min_level: u8::MAX, max_level: 0 }
+    }
+
+    fn add(&mut self, chunk: &[f32], decoded: usize, level: u8) {
+        self.pcm.extend_from_slice(chunk);
+        if rms(chunk) >= AUDIBLE_RMS {
+            self.audible.extend_from_slice(chunk);
+        }
+        self.decoded += decoded;
+        (self.min_level, self.max_level) = (self.min_level.min(level), self.max_level.max(level));
+    }
+
+    /// Prints the `voice` line.
+    fn report(self, peer: &str, track: &str) {
+        let line = serde_json::json!({
+            "peer": peer,
+            "track": track,
+            "freq": (!self.audible.is_empty()).then(|| dominant_frequency(&self.audible, RATE)),
+            "rms": rms(&self.pcm),
+            "decoded": self.decoded as f64 / self.pcm.len().max(1) as f64,
+            "minLevel": self.min_level,
+            "maxLevel": self.max_level,
+        });
+        crate::say(format!("voice {line}"));
+    }
+}
+
 /// Pulls `track` in real time and prints one `voice` line per second until its connection ends.
 async fn report(peer: String, track: RemoteAudioTrack) {
-    let mut second = Vec::with_capacity(RATE as usize);
-    let mut audible = Vec::with_capacity(RATE as usize);
     let mut buf = vec![0.0; CHUNK];
-    let (mut decoded, mut min_level, mut max_level) = (0usize, u8::MAX, 0u8);
+    let mut second = Second::new();
     let start = tokio::time::Instant::now();
     for i in 1u64.. {
-        let Ok(n) = track.read_pcm(&mut buf, RATE, 1) else { return };
-        decoded += n;
-        second.extend_from_slice(&buf);
-        if rms(&buf) >= AUDIBLE_RMS {
-            audible.extend_from_slice(&buf);
-        }
-        let level = track.level();
-        (min_level, max_level) = (min_level.min(level), max_level.max(level));
-        if second.len() >= RATE as usize {
-            let line = serde_json::json!({
-                "peer": peer,
-                "track": track.id(),
-                "freq": (!audible.is_empty()).then(|| dominant_frequency(&audible, RATE)),
-                "rms": rms(&second),
-                "decoded": decoded as f64 / second.len() as f64,
-                "minLevel": min_level,
-                "maxLevel": max_level,
-            });
-            crate::say(format!("voice {line}"));
+        let Ok(decoded) = track.read_pcm(&mut buf, RATE, 1) else { return };
+        second.add(&buf, decoded, track.level());
+        if second.pcm.len() >= RATE as usize {
             if track.stats().ended {
                 return;
             }
-            second.clear();
-            audible.clear();
-            (decoded, min_level, max_level) = (0, u8::MAX, 0);
+            // The analysis takes a while in a debug build: off the pacing task, so reads stay on time.
+            let (done, peer, id) =
+                (std::mem::replace(&mut second, Second::new()), peer.clone(), track.id().to_string());
+            tokio::task::spawn_blocking(move || done.report(&peer, &id));
         }
         tokio::time::sleep_until(start + Duration::from_millis(10 * i)).await;
     }

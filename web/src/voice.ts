@@ -81,6 +81,7 @@ export class Voice {
   constructor(client: PeerClient, options: VoiceOptions = {}) {
     this.microphone = options.microphone ?? null;
     this.play = options.play ?? true;
+    this.meterMicrophone();
     client.addPcCreateHook((id, isOffer, pc) => this.attach(id, isOffer, pc));
     client.addPcCloseHook((id) => this.detach(id));
   }
@@ -114,8 +115,7 @@ export class Voice {
    */
   async setMicrophone(stream: MediaStream | null): Promise<void> {
     this.microphone = stream;
-    this.localMeter?.close();
-    this.localMeter = null;
+    this.meterMicrophone();
     const track = this.micTrack();
     if (track) track.enabled = !this.mutedMic;
     await Promise.all([...this.peers.values()].map((p) => audioSender(p.pc)?.replaceTrack(track)));
@@ -147,19 +147,17 @@ export class Voice {
 
   /** The speaking level of `peerId`'s voice, 0..100, on the native client's scale; 0 before it arrives. */
   level(peerId: string): number {
-    return this.meter(peerId)?.level() ?? 0;
+    return this.peers.get(peerId)?.meter?.level() ?? 0;
   }
 
   /** The level of the own microphone (0 when muted or absent), for a "you are speaking" indicator. */
   localLevel(): number {
-    if (!this.microphone || this.mutedMic) return 0;
-    this.localMeter ??= new Meter(this.audioContext(), this.microphone);
-    return this.localMeter.level();
+    return this.mutedMic ? 0 : (this.localMeter?.level() ?? 0);
   }
 
-  /** An AnalyserNode on `peerId`'s voice (made on first use), for spectra and custom meters. */
+  /** The AnalyserNode on `peerId`'s voice (4096-point), for spectra and custom meters. */
   analyser(peerId: string): AnalyserNode | null {
-    return this.meter(peerId)?.analyser ?? null;
+    return this.peers.get(peerId)?.meter?.analyser ?? null;
   }
 
   /** Starts audio output: call from a click or key handler (autoplay policy). */
@@ -178,15 +176,13 @@ export class Voice {
     this.context = null;
   }
 
-  private micTrack(): MediaStreamTrack | null {
-    return this.microphone?.getAudioTracks()[0] ?? null;
+  private meterMicrophone(): void {
+    this.localMeter?.close();
+    this.localMeter = this.microphone ? new Meter(this.audioContext(), this.microphone) : null;
   }
 
-  private meter(peerId: string): Meter | null {
-    const p = this.peers.get(peerId);
-    if (!p?.stream) return null;
-    p.meter ??= new Meter(this.audioContext(), p.stream);
-    return p.meter;
+  private micTrack(): MediaStreamTrack | null {
+    return this.microphone?.getAudioTracks()[0] ?? null;
   }
 
   private audioContext(): AudioContext {
@@ -219,6 +215,8 @@ export class Voice {
 
   private arrived(id: string, peer: PeerVoice, stream: MediaStream): void {
     peer.stream = stream;
+    // Metered from the start, so the first level() read already covers the last ~85 ms.
+    peer.meter = new Meter(this.audioContext(), stream);
     if (this.play) {
       const element = new Audio();
       element.autoplay = true;

@@ -3,10 +3,10 @@
 // exchange data-channel messages both ways. Real signaling server, real WebRTC on loopback.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join as joinPath } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openPage as openDemoPage, startProcess, startStack } from "./harness.mjs";
+import { openPage as openDemoPage, openUnityPage as openUnityDemoPage, startProcess, startStack, unityCallback, unityConfig } from "./harness.mjs";
 
 const { P2P_NATIVE_CHAT_BIN } = process.env;
 let stack, signalingUrl;
@@ -21,6 +21,7 @@ after(async () => {
 });
 
 const openPage = () => openDemoPage(stack.context, stack.demoUrl);
+const openUnityPage = () => openUnityDemoPage(stack.context, stack.demoUrl);
 
 const logHas = (page, text, timeout = 30000) =>
   page.waitForFunction((t) => document.getElementById("log").textContent.includes(t), text, { timeout });
@@ -215,51 +216,9 @@ test("the demo draws a group of three pages and a native peer live, and the stat
 
 // ---------------------------------------------------------------- the Unity WebGL bridge
 
-/**
- * Plays Unity's part in a page: evaluates the real jslib (unity/Plugins/WebGL/WebRtcP2p.jslib) over a
- * small emulation of emscripten's string heap, then calls its exports as WebGLPeerClient.cs does.
- */
-async function openUnityPage() {
-  const jslib = await readFile(new URL("../../unity/Plugins/WebGL/WebRtcP2p.jslib", import.meta.url), "utf8");
-  const page = await openPage();
-  await page.evaluate((source) => {
-    const heap = new Map();
-    let next = 1;
-    const put = (s) => { const p = next++; heap.set(p, s); return p; };
-    const table = {};
-    const lib = {};
-    // What emscripten does at build time: expand the dynCall macro into a function-table lookup.
-    const body = source.replace("{{{ makeDynCall('viii', 'callback') }}}", "table[callback]");
-    new Function("LibraryManager", "mergeInto", "UTF8ToString", "lengthBytesUTF8", "_malloc", "stringToUTF8", "_free", "table", body)(
-      { library: lib }, (l, o) => Object.assign(l, o), (p) => heap.get(p) ?? "", (s) => new TextEncoder().encode(s).length,
-      () => put(""), (s, p) => heap.set(p, s), (p) => heap.delete(p), table);
-    const adapter = new window.webrtcP2p.PeerAdapter();
-    adapter.adapt();
-    const calls = [];
-    table[1] = (n, a, b) => calls.push([heap.get(n), heap.get(a), heap.get(b)]);
-    lib.WebRtcP2p_SetCallback(1);
-    window.__unity = {
-      calls,
-      action: (name, arg = "") => lib.WebRtcP2p_CallAction(put(`WebGLPeerClient#${name}`), put(arg), put("")),
-      // The app's own part, as the seed's DataChannelClient: a channel per connection via getPeerClient.
-      addChannelHook: () => adapter.getPeerClient().addPcCreateHook((id, isOffer, pc) => { if (isOffer) pc.createDataChannel("sample"); }),
-      func: (name) => heap.get(lib.WebRtcP2p_CallFunction(put(`WebGLPeerClient#${name}`), put(""), put(""))),
-    };
-  }, jslib);
-  return page;
-}
-
-/** The argument of the first callback named `name` (waits for it). */
-async function unityCallback(page, name) {
-  const full = `WebGLPeerClient#${name}`;
-  await page.waitForFunction((n) => window.__unity.calls.some((c) => c[0] === n), full, { timeout: 30000 });
-  return page.evaluate((n) => window.__unity.calls.find((c) => c[0] === n)[1], full);
-}
-
 test("the adapter's bridge actions work the way Unity's jslib calls them", async () => {
   const name = `unity-${Date.now()}`;
-  const config = JSON.stringify({ signalingUrl, iceServers: [], p2pTimeoutMs: 15000, vanillaIceTimeoutMs: 2000, trickleIce: true,
-    socket: { connectionTimeoutMs: 5000, reconnection: false } });
+  const config = unityConfig(signalingUrl);
   const host = await openUnityPage();
   await host.evaluate(([c, n]) => { window.__unity.action("WebGLPeerConfig", c); window.__unity.addChannelHook(); window.__unity.action("DoStartHostAsync", n); }, [config, name]);
   assert.deepEqual(JSON.parse(await unityCallback(host, "ReceiveStartHostResponse")), { status: 0 });

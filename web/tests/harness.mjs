@@ -2,6 +2,7 @@
 // runs on (the real signaling server, the demo page server, headless Chromium with a granted
 // fake microphone).
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { launchChromium, mediaContext } from "./chromium.mjs";
 
@@ -54,4 +55,51 @@ export async function openPage(context, demoUrl) {
   await page.goto(demoUrl);
   await page.waitForFunction(() => document.getElementById("signaling").textContent.length > 0);
   return page;
+}
+
+// ---------------------------------------------------------------- the Unity WebGL bridge
+
+/** The PeerConfig JSON Unity's WebGLPeerClient sends (PeerConfig.ToJson). */
+export const unityConfig = (signalingUrl) =>
+  JSON.stringify({ signalingUrl, iceServers: [], p2pTimeoutMs: 15000, vanillaIceTimeoutMs: 2000, trickleIce: true, socket: { connectionTimeoutMs: 5000, reconnection: false } });
+
+/**
+ * Plays Unity's part in a page: evaluates the real jslib (unity/Plugins/WebGL/WebRtcP2p.jslib) over a
+ * small emulation of emscripten's string heap, then calls its exports as WebGLPeerClient.cs does.
+ */
+export async function openUnityPage(context, demoUrl) {
+  const jslib = await readFile(new URL("../../unity/Plugins/WebGL/WebRtcP2p.jslib", import.meta.url), "utf8");
+  const page = await openPage(context, demoUrl);
+  await page.evaluate((source) => {
+    const heap = new Map();
+    let next = 1;
+    const put = (s) => { const p = next++; heap.set(p, s); return p; };
+    const table = {};
+    const lib = {};
+    // What emscripten does at build time: expand the dynCall macro into a function-table lookup.
+    const body = source.replace("{{{ makeDynCall('viii', 'callback') }}}", "table[callback]");
+    new Function("LibraryManager", "mergeInto", "UTF8ToString", "lengthBytesUTF8", "_malloc", "stringToUTF8", "_free", "table", body)(
+      { library: lib }, (l, o) => Object.assign(l, o), (p) => heap.get(p) ?? "", (s) => new TextEncoder().encode(s).length,
+      () => put(""), (s, p) => heap.set(p, s), (p) => heap.delete(p), table);
+    const adapter = new window.webrtcP2p.PeerAdapter();
+    adapter.adapt();
+    const calls = [];
+    table[1] = (n, a, b) => calls.push([heap.get(n), heap.get(a), heap.get(b)]);
+    lib.WebRtcP2p_SetCallback(1);
+    window.__unity = {
+      calls,
+      action: (name, arg = "") => lib.WebRtcP2p_CallAction(put(`WebGLPeerClient#${name}`), put(arg), put("")),
+      // The app's own part, as the seed's DataChannelClient: a channel per connection via getPeerClient.
+      addChannelHook: () => adapter.getPeerClient().addPcCreateHook((id, isOffer, pc) => { if (isOffer) pc.createDataChannel("sample"); }),
+      func: (name, a = "", b = "") => heap.get(lib.WebRtcP2p_CallFunction(put(`WebGLPeerClient#${name}`), put(a), put(b))),
+    };
+  }, jslib);
+  return page;
+}
+
+/** The argument of the first callback named `name` (waits for it). */
+export async function unityCallback(page, name) {
+  const full = `WebGLPeerClient#${name}`;
+  await page.waitForFunction((n) => window.__unity.calls.some((c) => c[0] === n), full, { timeout: 30000 });
+  return page.evaluate((n) => window.__unity.calls.find((c) => c[0] === n)[1], full);
 }
