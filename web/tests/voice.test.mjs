@@ -230,3 +230,28 @@ test("the voice bridge calls work the way Unity's jslib makes them", async () =>
   native.child.stdin.end();
   await page.close();
 });
+
+test("the demo page: voices play, Talk switches the microphone on after joining (no renegotiation), levels in the table", async (t) => {
+  const name = `voice-demo-${Date.now()}`;
+  const native = await nativePeer(["--host", name], 440);
+  const page = await openPage(stack.context, stack.demoUrl);
+  await page.click("#refresh");
+  await page.click(`button.join[data-name="${name}"]`, { timeout: 15000 });
+  await page.waitForFunction(() => document.getElementById("log").textContent.includes("event started"), null, { timeout: 30000 });
+  const pageId = await page.evaluate(() => window.peerClient.clientId);
+  const cell = `#links tr[data-peer="${native.id}"] td.meter`;
+  await page.waitForFunction((sel) => Number(document.querySelector(sel)?.dataset.level) > 50, cell, { timeout: 15000 });
+  assert.equal(reports(native, pageId).filter((r) => r.maxLevel > 0).length, 0, "nothing heard from the page before Talk");
+
+  // The page answered without a microphone; Talk adds one to the negotiated audio section.
+  await page.click("#mic");
+  await page.waitForFunction(() => document.getElementById("mic").textContent === "Mute");
+  t.diagnostic(`native heard ${JSON.stringify(await nativeHearsBeeps(native, pageId))}`);
+  await page.waitForFunction(() => document.getElementById("you-speak").textContent.length > 0, null, { timeout: 10000, polling: 10 });
+  await page.click("#mic");
+  await page.waitForFunction(() => document.getElementById("mic").textContent === "Unmute");
+  await nextReport(native, pageId);
+  assert.equal((await nextReport(native, pageId)).maxLevel, 0, "muted");
+  native.child.stdin.end();
+  await page.close();
+});
