@@ -93,16 +93,29 @@ async function nextReport(native, peerId, n = 1, ms = 15000) {
   return reports(native, peerId).at(-1);
 }
 
-/** The native peer hears the fake microphone's beeps from `peerId`: 400 Hz, loud at times, silent between. */
-async function nativeHearsBeeps(native, peerId) {
-  await nextReport(native, peerId, 2); // the first second may start before the first packet
-  const r = await nextReport(native, peerId);
-  assert.ok(r.decoded > 0.9, `decoded ${JSON.stringify(r)}`);
-  assert.ok(r.maxLevel > 30, `beeps are loud at times: ${JSON.stringify(r)}`);
-  assert.equal(r.minLevel, 0, `and silent between beeps: ${JSON.stringify(r)}`);
-  assert.ok(Math.abs(r.freq - BEEP_HZ) <= 10, `heard ${r.freq} Hz, the fake microphone beeps at ${BEEP_HZ}: ${JSON.stringify(r)}`);
-  return r;
+/**
+ * Waits for a report about `peerId` that passes `check` (returns the report), among the next
+ * `within` seconds' reports: real-time audio on two shared cores has the odd bad second (a stalled
+ * sender, an underrun), so one good second is asked for, not every second.
+ */
+async function reportWhere(native, peerId, what, check, within = 6) {
+  const seen = [];
+  while (seen.length < within) {
+    const r = await nextReport(native, peerId);
+    seen.push(r);
+    if (check(r)) return r;
+  }
+  assert.fail(`the native peer never heard ${what} from ${peerId} in ${within} s:\n${seen.map((r) => JSON.stringify(r)).join("\n")}`);
 }
+
+/** The native peer hears the fake microphone's beeps from `peerId`: 400 Hz, loud at times, silent between. */
+const nativeHearsBeeps = (native, peerId) =>
+  reportWhere(native, peerId, `${BEEP_HZ} Hz beeps (decoded > 0.9, maxLevel > 30, minLevel 0, freq ±10 Hz)`, (r) =>
+    r.decoded > 0.9 && r.maxLevel > 30 && r.minLevel === 0 && Math.abs(r.freq - BEEP_HZ) <= 10);
+
+/** The native peer hears a muted `peerId`: packets of silence (muting needs no renegotiation to undo). */
+const nativeHearsSilence = (native, peerId) =>
+  reportWhere(native, peerId, "silence (decoded > 0.9, maxLevel 0, no frequency)", (r) => r.decoded > 0.9 && r.maxLevel === 0 && r.freq === null);
 
 /** The page hears `hz` (the native sine) from `peerId`, at a sane level. */
 async function pageHears(page, peerId, hz) {
@@ -137,11 +150,7 @@ test("native host ↔ page client through the Voice helper: both hear each other
 
   // Mute: the page's track sends silence; the native meter stays at 0.
   await page.evaluate(() => (window.__voice.muted = true));
-  await nextReport(native, pageId);
-  const muted = await nextReport(native, pageId);
-  assert.equal(muted.maxLevel, 0, `muted: ${JSON.stringify(muted)}`);
-  assert.equal(muted.freq, null);
-  assert.ok(muted.decoded > 0.9, "packets still flow (silence), so unmuting needs no renegotiation");
+  await nativeHearsSilence(native, pageId);
   // Per-peer volume: a bad value is refused, a good one kept.
   assert.match(await page.evaluate((id) => { try { window.__voice.setVolume(id, 2); } catch (e) { return e.name; } }, native.id), /RangeError/);
   await page.evaluate((id) => window.__voice.setVolume(id, 0.25), native.id);
@@ -224,8 +233,7 @@ test("the voice bridge calls work the way Unity's jslib makes them", async () =>
 
   assert.equal(await func("VoiceSetMuted", "true"), "0");
   assert.equal(await func("VoiceGetLevel", ""), "0", "a muted microphone reads 0");
-  await nextReport(native, hostId);
-  assert.equal((await nextReport(native, hostId)).maxLevel, 0, "the native peer hears silence");
+  await nativeHearsSilence(native, hostId);
   assert.equal(await func("VoiceStop"), "0");
   native.child.stdin.end();
   await page.close();
@@ -250,8 +258,7 @@ test("the demo page: voices play, Talk switches the microphone on after joining 
   await page.waitForFunction(() => document.getElementById("you-speak").textContent.length > 0, null, { timeout: 10000, polling: 10 });
   await page.click("#mic");
   await page.waitForFunction(() => document.getElementById("mic").textContent === "Unmute");
-  await nextReport(native, pageId);
-  assert.equal((await nextReport(native, pageId)).maxLevel, 0, "muted");
+  await nativeHearsSilence(native, pageId);
   native.child.stdin.end();
   await page.close();
 });
