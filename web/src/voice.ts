@@ -86,7 +86,7 @@ export class Voice {
     client.addPcCloseHook((id) => this.detach(id));
   }
 
-  /** The peers whose voice arrived, in arrival order. */
+  /** The peers whose voice arrived, in the order their connections were made. */
   get remotePeers(): string[] {
     return [...this.peers].filter(([, p]) => p.stream).map(([id]) => id);
   }

@@ -28,7 +28,13 @@ export function addVoiceActions(voice: () => Voice): void {
     let audio: MediaTrackConstraints | boolean = true;
     try {
       const v = voice();
-      if (constraints) audio = JSON.parse(constraints) as MediaTrackConstraints;
+      if (constraints) {
+        const parsed: unknown = JSON.parse(constraints);
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+          throw new SyntaxError(`audio constraints must be a JSON object, got ${constraints.slice(0, 40)}`);
+        }
+        audio = parsed as MediaTrackConstraints;
+      }
       navigator.mediaDevices
         .getUserMedia({ audio })
         .then(async (stream) => {

@@ -211,11 +211,19 @@ test("the voice bridge calls work the way Unity's jslib makes them", async () =>
   await installAnalysis(page);
   const func = (name, a = "", b = "") => page.evaluate(([n, a, b]) => window.__unity.func(n, a, b), [name, a, b]);
   assert.equal(await func("VoiceGetLevel"), "-4", "no Voice before Unity's config: InvalidState");
-  await page.evaluate(([c, raw]) => {
+  const voiceStarts = (n) =>
+    page.waitForFunction((n) => {
+      const replies = window.__unity.calls.filter((c) => c[0] === "WebGLPeerClient#ReceiveVoiceStartResponse").map((c) => JSON.parse(c[1]));
+      return replies.length === n && replies;
+    }, n, { timeout: 10000 }).then((h) => h.jsonValue());
+  await page.evaluate((c) => {
     window.__unity.action("WebGLPeerConfig", c);
-    window.__unity.action("DoVoiceStartAsync", JSON.stringify(raw));
-  }, [unityConfig(stack.signalingUrl), RAW_MIC]);
-  assert.deepEqual(JSON.parse(await unityCallback(page, "ReceiveVoiceStartResponse")), { status: 0 });
+    window.__unity.action("DoVoiceStartAsync", "{not json");
+    window.__unity.action("DoVoiceStartAsync", "42");
+  }, unityConfig(stack.signalingUrl));
+  assert.deepEqual((await voiceStarts(2)).map((r) => r.status), [-1, -1], "bad constraints: InvalidArgument");
+  await page.evaluate((raw) => window.__unity.action("DoVoiceStartAsync", JSON.stringify(raw)), RAW_MIC);
+  assert.deepEqual((await voiceStarts(3))[2], { status: 0 });
   await page.evaluate((n) => window.__unity.action("DoStartHostAsync", n), name);
   const hostId = await unityCallback(page, "HandleOnStarted");
 
