@@ -308,6 +308,7 @@ export class PeerClient {
 
   private async offer(id: string, remoteTrickle: boolean): Promise<void> {
     const peer = await this.createPeer(id, true, offererTrickles(this.config.trickleIce, remoteTrickle));
+    receiveAudio(peer.pc);
     await peer.pc.setLocalDescription(await peer.pc.createOffer());
     await this.sendLocalDescription(peer, MessageType.offer);
   }
@@ -427,4 +428,15 @@ export class PeerClient {
       }
     }
   }
+}
+
+/**
+ * Every offer has an audio section, as the native client's: recvonly unless a hook added audio, so
+ * a peer with a microphone can talk to this one whoever offers (the answerer cannot add a section
+ * the offer lacks without a renegotiation the protocol does not have). ~300 bytes of SDP; no extra
+ * ICE or DTLS (one bundled transport).
+ */
+function receiveAudio(pc: RTCPeerConnection): void {
+  if (pc.getTransceivers().some((t) => t.receiver.track.kind === "audio")) return;
+  pc.addTransceiver("audio", { direction: "recvonly" });
 }
