@@ -7,6 +7,7 @@
 //! never run concurrently with each other, and none runs after `p2p_client_destroy` returns.
 
 pub mod client;
+mod codes;
 pub mod dc;
 pub mod error;
 mod gate;

@@ -52,7 +52,7 @@ impl Armed {
         let (peer, kind) = (str_of(v, "peer"), timer_kind(str_of(v, "timer")));
         let mut matching = self.0.iter().filter(|t| t.peer == peer && t.kind == kind);
         let found =
-            if v.get("stale").and_then(Value::as_bool) == Some(true) { matching.next() } else { matching.last() };
+            if v.get("stale").and_then(Value::as_bool) == Some(true) { matching.next() } else { matching.next_back() };
         found.cloned().unwrap_or_else(|| panic!("no {kind:?} timer armed for {peer}"))
     }
 }
