@@ -20,6 +20,7 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the server pushes to us.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Inbound {
     /// A `message` from a peer (`from` set by the server).
     Message(Message),

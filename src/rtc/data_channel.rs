@@ -65,6 +65,7 @@ pub enum DataChannelState {
 
 /// What a channel reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DataChannelEvent {
     /// The channel opened.
     Open,

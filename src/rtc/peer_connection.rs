@@ -18,6 +18,7 @@ use webrtc::peer_connection::{
 
 /// ICE connection state, as the mesh needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IceState {
     /// Not checking yet.
     New,
@@ -37,6 +38,7 @@ pub enum IceState {
 
 /// What a connection reports to its owner.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum PcEvent {
     /// A local candidate was gathered.
     LocalCandidate(Ice),
