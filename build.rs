@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-const FFI_FILES: &[&str] = &["types.rs", "error.rs", "client.rs", "pc.rs", "dc.rs", "stats.rs", "log.rs"];
+const FFI_FILES: &[&str] = &["types.rs", "error.rs", "client.rs", "pc.rs", "dc.rs", "stats.rs", "log.rs", "audio.rs"];
 
 const HEADER_PREAMBLE: &str = "\
 /*
@@ -37,8 +37,11 @@ const HEADER_PREAMBLE: &str = "\
  *  - Blocking exports and their bounds: p2p_client_stop / p2p_client_destroy (5 s; from inside a
  *    callback they return at once and finish in the background), p2p_pc_create_data_channel,
  *    p2p_dc_send, p2p_dc_get_state, p2p_dc_get_buffered_amount, p2p_dc_close (local work, bounded
- *    by 5 s), p2p_pc_get_stats / p2p_client_get_stats (local work, bounded by 1 s), p2p_shutdown
- *    (about 7 s). Everything else returns at once.
+ *    by 5 s), p2p_pc_add_audio_source (local work, bounded by 5 s), p2p_pc_get_stats /
+ *    p2p_client_get_stats (local work, bounded by 1 s), p2p_shutdown (about 7 s). Everything else
+ *    returns at once.
+ *  - Audio: p2p_audio_source_push and p2p_track_read_pcm never wait on encoding, decoding or the
+ *    network (one short lock, no allocation in the read); call them from the app's audio thread.
  */";
 
 fn write_if_changed(path: &Path, content: &str) {

@@ -25,8 +25,11 @@
  *  - Blocking exports and their bounds: p2p_client_stop / p2p_client_destroy (5 s; from inside a
  *    callback they return at once and finish in the background), p2p_pc_create_data_channel,
  *    p2p_dc_send, p2p_dc_get_state, p2p_dc_get_buffered_amount, p2p_dc_close (local work, bounded
- *    by 5 s), p2p_pc_get_stats / p2p_client_get_stats (local work, bounded by 1 s), p2p_shutdown
- *    (about 7 s). Everything else returns at once.
+ *    by 5 s), p2p_pc_add_audio_source (local work, bounded by 5 s), p2p_pc_get_stats /
+ *    p2p_client_get_stats (local work, bounded by 1 s), p2p_shutdown (about 7 s). Everything else
+ *    returns at once.
+ *  - Audio: p2p_audio_source_push and p2p_track_read_pcm never wait on encoding, decoding or the
+ *    network (one short lock, no allocation in the read); call them from the app's audio thread.
  */
 
 #ifndef WEBRTC_P2P_H
@@ -238,6 +241,11 @@ typedef void (*p2p_dc_message_cb)(void *user_data,
  * A log line: `level` is a `P2P_LOG_*`; `message` is valid during the call only.
  */
 typedef void (*p2p_log_cb)(void *user_data, int32_t level, const char *message);
+
+/**
+ * A remote audio track arrived on `pc`; `track` stays valid until the connection's close hooks have run.
+ */
+typedef void (*p2p_track_cb)(void *user_data, int32_t pc, int32_t track);
 
 #ifdef __cplusplus
 extern "C" {
@@ -469,8 +477,9 @@ int32_t p2p_dc_set_buffered_amount_low_callback(int32_t dc,
  * - `dataChannels` (array): one object per data channel of the connection, by stream id:
  *   `label` (string), `id` (SCTP stream id), `state` (`connecting`, `open`, `closing`, `closed`),
  *   `messagesSent`, `bytesSent`, `messagesReceived`, `bytesReceived` (payload, per message).
- * - `audio` (array): reserved for per-track audio stats (`trackId`, `packetsLost`, `jitterMs`)
- *   once the library carries audio; always empty now.
+ * - `audio` (array): one object per remote audio track, as `p2p_track_get_stats` gives it
+ *   (`trackId`, `packetsReceived`, `packetsLost`, `packetsLate`, `jitterMs`, `bufferedMs`,
+ *   `concealedMs`, `underruns`, `ended`).
  *
  * Not available from webrtc-rs 0.21.1, so not in the object: loss or retransmissions on data
  * channels (no stats entry reports them for SCTP), the TURN server a relay candidate came from,
@@ -507,6 +516,79 @@ int32_t p2p_client_request_stats(int32_t client, p2p_result_cb result_cb, void *
 int32_t p2p_set_log_callback(p2p_log_cb cb,
                              void *user_data,
                              int32_t level);
+
+/**
+ * Creates an audio source for PCM at `sample_rate` (8000..=48000 Hz) with `channels` (1 or 2);
+ * `bitrate` in bits/s (6000..=510000), 0 for Opus's default (~32 kb/s mono at 48 kHz). Returns the
+ * source handle or a `P2P_ERR_*`. A source belongs to no client: add it to the connections of any.
+ */
+int32_t p2p_audio_source_create(int32_t sample_rate, int32_t channels, int32_t bitrate);
+
+/**
+ * Queues `sample_count` interleaved samples (a whole number of frames, at most one second) for
+ * encoding. Never blocks on encoding or the network: safe on a real-time audio thread. Push in
+ * real time (e.g. every 10–20 ms); more than one second queued drops the oldest. Returns 0.
+ *
+ * # Safety
+ * `samples` points to `sample_count` readable floats (may be NULL when `sample_count` is 0).
+ */
+int32_t p2p_audio_source_push(int32_t source, const float *samples, int32_t sample_count);
+
+/**
+ * Destroys a source: its encoder stops, the connections it was added to stay up and send no more
+ * audio. The handle is invalid afterwards.
+ */
+int32_t p2p_audio_source_destroy(int32_t source);
+
+/**
+ * Sends `source` on `pc`. Call it in the pc-create hook (offerer or answerer) so the offer or
+ * answer carries it; a source is added at most once per connection (`P2P_ERR_INVALID_STATE`).
+ * Blocks up to 5 s (a local operation). Returns 0.
+ */
+int32_t p2p_pc_add_audio_source(int32_t pc, int32_t source);
+
+/**
+ * Sets the callback for the remote side's audio tracks (`cb(user_data, pc, track)` on a library
+ * thread); tracks that arrived before this call are delivered at once. A track handle stays valid
+ * until its connection's close hooks have run.
+ */
+int32_t p2p_pc_set_track_callback(int32_t pc, p2p_track_cb cb, void *user_data);
+
+/**
+ * Fills all of `out` (`sample_count` interleaved samples, `channels` 1..=8 per frame) with the
+ * track's audio at `sample_rate` (8000..=192000 Hz), mixed to that channel count (mono: the
+ * mean; beyond stereo the extra channels are silent). Returns how many samples came from decoded
+ * audio; the rest is silence (nothing arrived yet, the peer is muted, or the buffer ran dry).
+ * Never blocks on the network: call it from the audio thread (Unity's `OnAudioFilterRead`).
+ *
+ * # Safety
+ * `out` points to `sample_count` writable floats.
+ */
+int32_t p2p_track_read_pcm(int32_t track,
+                           float *out,
+                           int32_t sample_count,
+                           int32_t sample_rate,
+                           int32_t channels);
+
+/**
+ * Loudness of the track's last ~100 ms: 0 (silence or nothing arrived) to 100 (full scale), on a
+ * dB scale (-60..0 dBFS): for speaking indicators (speech is typically 40–80).
+ */
+int32_t p2p_track_get_level(int32_t track);
+
+/**
+ * Copies the track's reception figures, as a JSON object, into `buffer` (NUL-terminated,
+ * truncated to fit). Returns the size needed, NUL included, or a `P2P_ERR_*` (size it as
+ * `p2p_pc_get_stats`). The same object appears per track in the `audio` array of the pc stats:
+ * `trackId`, `packetsReceived`, `packetsLost` (RFC 3550: expected minus received), `packetsLate`,
+ * `jitterMs` (RFC 3550 interarrival jitter), `bufferedMs` (decoded audio waiting to be read: the
+ * receive-side delay), `concealedMs` (loss concealment), `underruns` (reads that ran dry while
+ * playing), `ended`.
+ *
+ * # Safety
+ * `buffer` is NULL or points to `size` writable bytes.
+ */
+int32_t p2p_track_get_stats(int32_t track, char *buffer, int32_t size);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,6 +1,7 @@
 //! The handle registry: `int32_t` handles (> 0) mapped to typed objects. A handle of the wrong kind
 //! or one already freed is an error, never a dangling pointer.
 
+use super::audio::FfiTrack;
 use super::client::FfiClient;
 use super::dc::FfiDataChannel;
 use super::error::{FfiError, FfiResult};
@@ -16,6 +17,8 @@ pub enum Object {
     Client(Arc<FfiClient>),
     Pc(Arc<FfiPeerConnection>),
     Dc(Arc<FfiDataChannel>),
+    AudioSource(Arc<crate::rtc::audio::AudioSource>),
+    Track(Arc<FfiTrack>),
 }
 
 struct Registry {
@@ -58,7 +61,8 @@ fn get(id: i32) -> FfiResult<Object> {
 }
 
 fn wrong_kind(id: i32, want: &str) -> FfiError {
-    FfiError::new(P2P_ERR_INVALID_HANDLE, format!("handle {id} is not a {want}"))
+    let article = if want.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    FfiError::new(P2P_ERR_INVALID_HANDLE, format!("handle {id} is not {article} {want}"))
 }
 
 pub fn client(id: i32) -> FfiResult<Arc<FfiClient>> {
@@ -79,6 +83,20 @@ pub fn dc(id: i32) -> FfiResult<Arc<FfiDataChannel>> {
     match get(id)? {
         Object::Dc(d) => Ok(d),
         _ => Err(wrong_kind(id, "data channel")),
+    }
+}
+
+pub fn audio_source(id: i32) -> FfiResult<Arc<crate::rtc::audio::AudioSource>> {
+    match get(id)? {
+        Object::AudioSource(s) => Ok(s),
+        _ => Err(wrong_kind(id, "audio source")),
+    }
+}
+
+pub fn track(id: i32) -> FfiResult<Arc<FfiTrack>> {
+    match get(id)? {
+        Object::Track(t) => Ok(t),
+        _ => Err(wrong_kind(id, "audio track")),
     }
 }
 

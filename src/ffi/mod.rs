@@ -6,6 +6,7 @@
 //! caller's; calls back into the library from inside a callback are allowed. A client's callbacks
 //! never run concurrently with each other, and none runs after `p2p_client_destroy` returns.
 
+pub mod audio;
 pub mod client;
 mod codes;
 pub mod dc;

@@ -24,8 +24,9 @@ pub struct FfiPeerConnection {
     /// The remote member's id (for stats).
     pub(super) peer_id: String,
     client: i32,
-    gate: Arc<CallbackGate>,
-    channels: Mutex<Vec<i32>>,
+    pub(super) gate: Arc<CallbackGate>,
+    /// Handles of what this connection handed out (data channels, audio tracks): they die with it.
+    children: Mutex<Vec<i32>>,
 }
 
 impl FfiPeerConnection {
@@ -40,7 +41,7 @@ impl FfiPeerConnection {
         let mut made = None;
         handles::insert_with(|handle| {
             let me =
-                Arc::new(FfiPeerConnection { handle, pc, peer_id, client, gate, channels: Mutex::new(Vec::new()) });
+                Arc::new(FfiPeerConnection { handle, pc, peer_id, client, gate, children: Mutex::new(Vec::new()) });
             made = Some(me.clone());
             Object::Pc(me)
         });
@@ -49,15 +50,22 @@ impl FfiPeerConnection {
 
     fn add_channel(&self, dc: Arc<crate::rtc::DataChannel>) -> i32 {
         let handle = FfiDataChannel::register(dc, self.client, self.gate.clone());
-        self.channels.lock().push(handle);
+        self.children.lock().push(handle);
         handle
     }
 
-    /// Frees this handle and those of its channels (after the connection's close hooks ran).
+    /// Registers an object that lives as long as this connection's handle.
+    pub(super) fn adopt(&self, make: impl FnOnce(i32) -> Object) -> i32 {
+        let handle = handles::insert_with(make);
+        self.children.lock().push(handle);
+        handle
+    }
+
+    /// Frees this handle and those of its channels and tracks (after the connection's close hooks ran).
     pub fn free_handles(&self) {
         handles::remove(self.handle);
-        for dc in self.channels.lock().drain(..) {
-            handles::remove(dc);
+        for child in self.children.lock().drain(..) {
+            handles::remove(child);
         }
     }
 }

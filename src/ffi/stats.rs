@@ -51,8 +51,9 @@ fn client_json(client: &Arc<FfiClient>) -> FfiResult<String> {
 /// - `dataChannels` (array): one object per data channel of the connection, by stream id:
 ///   `label` (string), `id` (SCTP stream id), `state` (`connecting`, `open`, `closing`, `closed`),
 ///   `messagesSent`, `bytesSent`, `messagesReceived`, `bytesReceived` (payload, per message).
-/// - `audio` (array): reserved for per-track audio stats (`trackId`, `packetsLost`, `jitterMs`)
-///   once the library carries audio; always empty now.
+/// - `audio` (array): one object per remote audio track, as `p2p_track_get_stats` gives it
+///   (`trackId`, `packetsReceived`, `packetsLost`, `packetsLate`, `jitterMs`, `bufferedMs`,
+///   `concealedMs`, `underruns`, `ended`).
 ///
 /// Not available from webrtc-rs 0.21.1, so not in the object: loss or retransmissions on data
 /// channels (no stats entry reports them for SCTP), the TURN server a relay candidate came from,

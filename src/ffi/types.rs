@@ -82,6 +82,8 @@ pub type p2p_dc_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, dc: i32
 /// A message: `data` is valid during the call only.
 pub type p2p_dc_message_cb =
     Option<unsafe extern "C" fn(user_data: *mut c_void, dc: i32, data: *const u8, len: i32, is_text: bool)>;
+/// A remote audio track arrived on `pc`; `track` stays valid until the connection's close hooks have run.
+pub type p2p_track_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, pc: i32, track: i32)>;
 /// A log line: `level` is a `P2P_LOG_*`; `message` is valid during the call only.
 pub type p2p_log_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, level: i32, message: *const c_char)>;
 

@@ -2,6 +2,7 @@
 //! FFI speak only our small types. `webrtc` 0.21 is young; if it has to be swapped or patched, this
 //! is the only place that changes.
 
+pub mod audio;
 mod data_channel;
 mod peer_connection;
 mod runtime;

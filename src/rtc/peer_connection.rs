@@ -1,6 +1,7 @@
 //! Our peer connection: builds a webrtc-rs connection whose events flow into a channel that the
 //! owning mesh task consumes, and keeps remote data channels until the app asks for them.
 
+use super::audio::{self, AudioSource, LocalAudioTrack, RemoteAudioTrack};
 use super::data_channel::{DataChannel, DataChannelInit};
 use super::stats::{self, LinkStates, PeerStats};
 use crate::config::PeerConfig;
@@ -62,20 +63,65 @@ pub struct Timeline {
     pub remote_channel: Option<std::time::Instant>,
 }
 
-type RemoteChannelCallback = Arc<dyn Fn(Arc<DataChannel>) + Send + Sync>;
+/// Things the remote side starts (data channels, audio tracks) wait here until the app registers a
+/// callback, so none is lost between the connection's creation and the app's `on_*` call.
+struct Arrivals<T> {
+    pending: Vec<T>,
+    callback: Option<Arc<dyn Fn(T) + Send + Sync>>,
+}
 
-/// Remote-created channels wait here until the app registers a callback, so none is lost between
-/// the connection's creation and the app's `on_data_channel`.
+impl<T> Default for Arrivals<T> {
+    fn default() -> Self {
+        Arrivals { pending: Vec::new(), callback: None }
+    }
+}
+
+impl<T: Clone> Arrivals<T> {
+    /// Hands `item` to the callback, or keeps it for the callback to come.
+    fn arrive(this: &Mutex<Self>, item: T) {
+        let callback = {
+            let mut me = this.lock();
+            match me.callback.clone() {
+                Some(cb) => cb,
+                None => {
+                    me.pending.push(item);
+                    return;
+                }
+            }
+        };
+        callback(item);
+    }
+
+    /// Sets the callback and delivers what arrived before it.
+    fn listen(this: &Mutex<Self>, callback: Arc<dyn Fn(T) + Send + Sync>) {
+        let pending = {
+            let mut me = this.lock();
+            me.callback = Some(callback.clone());
+            std::mem::take(&mut me.pending)
+        };
+        for item in pending {
+            callback(item);
+        }
+    }
+}
+
+/// The audio of one connection: what we send and what we receive.
 #[derive(Default)]
-struct RemoteChannels {
-    pending: Vec<Arc<DataChannel>>,
-    callback: Option<RemoteChannelCallback>,
+struct Audio {
+    /// Our sources' tracks on this connection (the connection owns them; see `LocalAudioTrack`).
+    sending: Vec<(AudioSource, Arc<LocalAudioTrack>)>,
+    /// Every remote track so far, for stats.
+    received: Vec<RemoteAudioTrack>,
+    /// A receive-only audio section was added to our offer (see `offer_to_receive_audio`).
+    offers_to_receive: bool,
 }
 
 /// One RTCPeerConnection to one remote peer.
 pub struct PeerConnection {
     inner: Arc<dyn RtcPeerConnection>,
-    remote: Arc<Mutex<RemoteChannels>>,
+    remote: Arc<Mutex<Arrivals<Arc<DataChannel>>>>,
+    tracks: Arc<Mutex<Arrivals<RemoteAudioTrack>>>,
+    audio: Arc<Mutex<Audio>>,
     states: Arc<Mutex<LinkStates>>,
     timeline: Arc<Mutex<Timeline>>,
 }
@@ -86,7 +132,9 @@ fn rtc_err(e: impl std::error::Error + Send + Sync + 'static) -> P2pError {
 
 struct Handler {
     events: mpsc::UnboundedSender<PcEvent>,
-    remote: Arc<Mutex<RemoteChannels>>,
+    remote: Arc<Mutex<Arrivals<Arc<DataChannel>>>>,
+    tracks: Arc<Mutex<Arrivals<RemoteAudioTrack>>>,
+    audio: Arc<Mutex<Audio>>,
     /// Kept for stats: webrtc-rs has no state getters on the async connection.
     states: Arc<Mutex<LinkStates>>,
     timeline: Arc<Mutex<Timeline>>,
@@ -134,17 +182,20 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_data_channel(&self, dc: Arc<dyn RtcDataChannel>) {
         self.timeline.lock().remote_channel.get_or_insert_with(std::time::Instant::now);
         let dc = Arc::new(DataChannel::wrap(dc).await);
-        let callback = {
-            let mut remote = self.remote.lock();
-            match remote.callback.clone() {
-                Some(cb) => cb,
-                None => {
-                    remote.pending.push(dc);
-                    return;
-                }
+        Arrivals::arrive(&self.remote, dc);
+    }
+
+    async fn on_track(&self, track: Arc<dyn webrtc::media_stream::track_remote::TrackRemote>) {
+        if track.kind().await != rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio {
+            return; // We negotiate Opus only; nothing else can arrive.
+        }
+        match RemoteAudioTrack::start(track).await {
+            Ok(remote) => {
+                self.audio.lock().received.push(remote.clone());
+                Arrivals::arrive(&self.tracks, remote);
             }
-        };
-        callback(dc);
+            Err(e) => tracing::warn!(error = %e, "cannot receive a remote audio track"),
+        }
     }
 }
 
@@ -159,7 +210,9 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
         .iter()
         .map(|s| RTCIceServer { urls: s.urls.clone(), username: s.username.clone(), credential: s.credential.clone() })
         .collect();
-    let remote = Arc::new(Mutex::new(RemoteChannels::default()));
+    let remote = Arc::new(Mutex::new(Arrivals::default()));
+    let tracks = Arc::new(Mutex::new(Arrivals::default()));
+    let audio = Arc::new(Mutex::new(Audio::default()));
     let states = Arc::new(Mutex::new(LinkStates::default()));
     let timeline = Arc::new(Mutex::new(Timeline {
         created: std::time::Instant::now(),
@@ -167,17 +220,24 @@ pub async fn build(config: &PeerConfig, events: mpsc::UnboundedSender<PcEvent>) 
         dtls_connected: None,
         remote_channel: None,
     }));
-    let handler =
-        Arc::new(Handler { events, remote: remote.clone(), states: states.clone(), timeline: timeline.clone() });
+    let handler = Arc::new(Handler {
+        events,
+        remote: remote.clone(),
+        tracks: tracks.clone(),
+        audio: audio.clone(),
+        states: states.clone(),
+        timeline: timeline.clone(),
+    });
     let pc = PeerConnectionBuilder::new()
         .with_runtime(RUNTIME.clone())
+        .with_media_engine(audio::register_codec().map_err(rtc_err)?)
         .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
         .with_handler(handler)
         .with_udp_addrs(config.bind_addresses.clone())
         .build()
         .await
         .map_err(rtc_err)?;
-    Ok(PeerConnection { inner: Arc::new(pc), remote, states, timeline })
+    Ok(PeerConnection { inner: Arc::new(pc), remote, tracks, audio, states, timeline })
 }
 
 impl PeerConnection {
@@ -193,15 +253,24 @@ impl PeerConnection {
     /// Calls `callback` for every channel the remote side creates, including those that arrived
     /// before this call. Replaces an earlier callback.
     pub fn on_data_channel(&self, callback: impl Fn(Arc<DataChannel>) + Send + Sync + 'static) {
-        let callback: RemoteChannelCallback = Arc::new(callback);
-        let pending = {
-            let mut remote = self.remote.lock();
-            remote.callback = Some(callback.clone());
-            std::mem::take(&mut remote.pending)
-        };
-        for dc in pending {
-            callback(dc);
+        Arrivals::listen(&self.remote, Arc::new(callback));
+    }
+
+    /// Sends `source` on this connection. Call it before the offer or answer is made (in the
+    /// pc-create hook), on either side; a source is added at most once per connection.
+    pub async fn add_audio_source(&self, source: &AudioSource) -> Result<()> {
+        if self.audio.lock().sending.iter().any(|(s, _)| s.same_as(source)) {
+            return Err(P2pError::InvalidState("this audio source is already on this connection".into()));
         }
+        let track = source.attach(&self.inner).await?;
+        self.audio.lock().sending.push((source.clone(), track));
+        Ok(())
+    }
+
+    /// Calls `callback` for every audio track the remote side sends, including those that arrived
+    /// before this call. Replaces an earlier callback.
+    pub fn on_audio_track(&self, callback: impl Fn(RemoteAudioTrack) + Send + Sync + 'static) {
+        Arrivals::listen(&self.tracks, Arc::new(callback));
     }
 
     /// The link's summary now: states, selected candidate pair, RTT, traffic per data channel (see
@@ -209,7 +278,9 @@ impl PeerConnection {
     /// to call every second from a game loop (docs/performance.md has the figures).
     pub async fn stats(&self) -> PeerStats {
         let states = *self.states.lock();
-        stats::collect(self.inner.as_ref(), states).await
+        let mut stats = stats::collect(self.inner.as_ref(), states).await;
+        stats.audio = self.audio.lock().received.iter().map(RemoteAudioTrack::stats).collect();
+        stats
     }
 
     /// When this connection reached each setup stage so far.
@@ -225,8 +296,30 @@ impl PeerConnection {
     }
 
     pub(crate) async fn create_offer(&self) -> Result<()> {
+        self.offer_to_receive_audio().await?;
         let offer = self.inner.create_offer(None).await.map_err(rtc_err)?;
         self.inner.set_local_description(offer).await.map_err(rtc_err)
+    }
+
+    /// An offer always has an audio section: `sendrecv` when the app added a source, `recvonly`
+    /// otherwise, so a member without a microphone still hears the others whoever offers (the
+    /// answerer cannot add a section the offer lacks without a renegotiation we don't do). Costs ~300
+    /// bytes of SDP; no extra ICE or DTLS (one bundled transport).
+    async fn offer_to_receive_audio(&self) -> Result<()> {
+        {
+            let mut audio = self.audio.lock();
+            if !audio.sending.is_empty() || audio.offers_to_receive {
+                return Ok(());
+            }
+            audio.offers_to_receive = true;
+        }
+        use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+        let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, ..Default::default() };
+        self.inner
+            .add_transceiver_from_kind(rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio, Some(init))
+            .await
+            .map_err(rtc_err)?;
+        Ok(())
     }
 
     pub(crate) async fn create_answer(&self) -> Result<()> {

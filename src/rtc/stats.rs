@@ -13,8 +13,9 @@
 //!   which gives both candidates with type, protocol, address and port.
 //! - Connection and ICE states: the last values the connection's event handler saw.
 //!
-//! Audio (packets lost, jitter per track) has a reserved place, `audio`, which stays empty until
-//! the library carries audio.
+//! - Audio: one entry per remote audio track, counted by our own receiver (`rtc/audio/decode.rs`,
+//!   `playout.rs`): packets, loss and jitter per RFC 3550, plus what the app hears (buffered audio,
+//!   concealment, underruns).
 
 use serde::Serialize;
 
@@ -62,16 +63,28 @@ pub struct DataChannelStats {
     pub bytes_received: u64,
 }
 
-/// Loss and jitter of one audio track: the reserved shape; no entry exists until audio does.
+/// Reception of one remote audio track, as our receiver counts it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AudioTrackStats {
-    /// The track's id.
+    /// The sender's track id.
     pub track_id: String,
-    /// RTP packets lost.
+    /// RTP packets received.
+    pub packets_received: u64,
+    /// Packets never received (expected by sequence number minus received, RFC 3550).
     pub packets_lost: i64,
-    /// Interarrival jitter in milliseconds.
+    /// Packets that arrived after their turn (or twice) and were dropped.
+    pub packets_late: u64,
+    /// Interarrival jitter (RFC 3550), milliseconds.
     pub jitter_ms: f64,
+    /// Decoded audio waiting for the app to read it, milliseconds (the receive-side latency).
+    pub buffered_ms: f64,
+    /// Audio synthesised by Opus's loss concealment, milliseconds.
+    pub concealed_ms: f64,
+    /// Reads that ran out of audio while playing (audible gaps).
+    pub underruns: u64,
+    /// The sender ended the track.
+    pub ended: bool,
 }
 
 /// The summary of one peer connection.
@@ -96,7 +109,7 @@ pub struct PeerStats {
     pub bytes_received: u64,
     /// Traffic of each open data channel.
     pub data_channels: Vec<DataChannelStats>,
-    /// Reserved for audio; always empty for now.
+    /// One entry per remote audio track, in arrival order.
     pub audio: Vec<AudioTrackStats>,
 }
 

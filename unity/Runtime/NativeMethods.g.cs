@@ -98,6 +98,9 @@ namespace WebRtcP2p.Native
         public delegate void p2p_pc_set_data_channel_callback_cb_delegate(void* user_data, int dc);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        public delegate void p2p_pc_set_track_callback_cb_delegate(void* user_data, int pc, int track);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         public delegate void p2p_set_log_callback_cb_delegate(void* user_data, int level, byte* message);
 
 
@@ -338,8 +341,9 @@ namespace WebRtcP2p.Native
         ///  - `dataChannels` (array): one object per data channel of the connection, by stream id:
         ///    `label` (string), `id` (SCTP stream id), `state` (`connecting`, `open`, `closing`, `closed`),
         ///    `messagesSent`, `bytesSent`, `messagesReceived`, `bytesReceived` (payload, per message).
-        ///  - `audio` (array): reserved for per-track audio stats (`trackId`, `packetsLost`, `jitterMs`)
-        ///    once the library carries audio; always empty now.
+        ///  - `audio` (array): one object per remote audio track, as `p2p_track_get_stats` gives it
+        ///    (`trackId`, `packetsReceived`, `packetsLost`, `packetsLate`, `jitterMs`, `bufferedMs`,
+        ///    `concealedMs`, `underruns`, `ended`).
         ///
         ///  Not available from webrtc-rs 0.21.1, so not in the object: loss or retransmissions on data
         ///  channels (no stats entry reports them for SCTP), the TURN server a relay candidate came from,
@@ -378,6 +382,83 @@ namespace WebRtcP2p.Native
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_set_log_callback", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_set_log_callback(p2p_set_log_callback_cb_delegate cb, void* user_data, int level);
+
+        /// <summary>
+        ///  Creates an audio source for PCM at `sample_rate` (8000..=48000 Hz) with `channels` (1 or 2);
+        ///  `bitrate` in bits/s (6000..=510000), 0 for Opus's default (~32 kb/s mono at 48 kHz). Returns the
+        ///  source handle or a `P2P_ERR_*`. A source belongs to no client: add it to the connections of any.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_audio_source_create", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_audio_source_create(int sample_rate, int channels, int bitrate);
+
+        /// <summary>
+        ///  Queues `sample_count` interleaved samples (a whole number of frames, at most one second) for
+        ///  encoding. Never blocks on encoding or the network: safe on a real-time audio thread. Push in
+        ///  real time (e.g. every 10–20 ms); more than one second queued drops the oldest. Returns 0.
+        ///
+        ///  # Safety
+        ///  `samples` points to `sample_count` readable floats (may be NULL when `sample_count` is 0).
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_audio_source_push", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_audio_source_push(int source, float* samples, int sample_count);
+
+        /// <summary>
+        ///  Destroys a source: its encoder stops, the connections it was added to stay up and send no more
+        ///  audio. The handle is invalid afterwards.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_audio_source_destroy", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_audio_source_destroy(int source);
+
+        /// <summary>
+        ///  Sends `source` on `pc`. Call it in the pc-create hook (offerer or answerer) so the offer or
+        ///  answer carries it; a source is added at most once per connection (`P2P_ERR_INVALID_STATE`).
+        ///  Blocks up to 5 s (a local operation). Returns 0.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_pc_add_audio_source", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_pc_add_audio_source(int pc, int source);
+
+        /// <summary>
+        ///  Sets the callback for the remote side's audio tracks (`cb(user_data, pc, track)` on a library
+        ///  thread); tracks that arrived before this call are delivered at once. A track handle stays valid
+        ///  until its connection's close hooks have run.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_pc_set_track_callback", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_pc_set_track_callback(int pc, p2p_pc_set_track_callback_cb_delegate cb, void* user_data);
+
+        /// <summary>
+        ///  Fills all of `out` (`sample_count` interleaved samples, `channels` 1..=8 per frame) with the
+        ///  track's audio at `sample_rate` (8000..=192000 Hz), mixed to that channel count (mono: the
+        ///  mean; beyond stereo the extra channels are silent). Returns how many samples came from decoded
+        ///  audio; the rest is silence (nothing arrived yet, the peer is muted, or the buffer ran dry).
+        ///  Never blocks on the network: call it from the audio thread (Unity's `OnAudioFilterRead`).
+        ///
+        ///  # Safety
+        ///  `out` points to `sample_count` writable floats.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_track_read_pcm", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_track_read_pcm(int track, float* @out, int sample_count, int sample_rate, int channels);
+
+        /// <summary>
+        ///  Loudness of the track's last ~100 ms: 0 (silence or nothing arrived) to 100 (full scale), on a
+        ///  dB scale (-60..0 dBFS): for speaking indicators (speech is typically 40–80).
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_track_get_level", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_track_get_level(int track);
+
+        /// <summary>
+        ///  Copies the track's reception figures, as a JSON object, into `buffer` (NUL-terminated,
+        ///  truncated to fit). Returns the size needed, NUL included, or a `P2P_ERR_*` (size it as
+        ///  `p2p_pc_get_stats`). The same object appears per track in the `audio` array of the pc stats:
+        ///  `trackId`, `packetsReceived`, `packetsLost` (RFC 3550: expected minus received), `packetsLate`,
+        ///  `jitterMs` (RFC 3550 interarrival jitter), `bufferedMs` (decoded audio waiting to be read: the
+        ///  receive-side delay), `concealedMs` (loss concealment), `underruns` (reads that ran dry while
+        ///  playing), `ended`.
+        ///
+        ///  # Safety
+        ///  `buffer` is NULL or points to `size` writable bytes.
+        /// </summary>
+        [DllImport(__DllName, EntryPoint = "p2p_track_get_stats", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int p2p_track_get_stats(int track, byte* buffer, int size);
 
 
     }

@@ -58,21 +58,51 @@ namespace WebRtcP2p
         }
     }
 
-    /// <summary>Loss and jitter of one audio track: reserved, the library has no audio yet (Audio stays empty).</summary>
+    /// <summary>Reception of one remote audio track (the JSON of p2p_track_get_stats).</summary>
     public sealed class AudioTrackStats
     {
+        /// <summary>The sender's track id.</summary>
         public string TrackId { get; private set; }
+        public long PacketsReceived { get; private set; }
+        /// <summary>Packets never received (expected by sequence number minus received, RFC 3550).</summary>
         public long PacketsLost { get; private set; }
+        /// <summary>Packets that came after their turn (or twice) and were dropped.</summary>
+        public long PacketsLate { get; private set; }
+        /// <summary>Interarrival jitter (RFC 3550), ms.</summary>
         public double JitterMs { get; private set; }
+        /// <summary>Decoded audio waiting to be read, ms: the receive-side delay.</summary>
+        public double BufferedMs { get; private set; }
+        /// <summary>Audio synthesised by loss concealment, ms.</summary>
+        public double ConcealedMs { get; private set; }
+        /// <summary>Reads that ran dry while playing (audible gaps).</summary>
+        public long Underruns { get; private set; }
+        /// <summary>The sender ended the track.</summary>
+        public bool Ended { get; private set; }
 
         internal static AudioTrackStats From(Dictionary<string, object> d)
         {
+            object ended;
             return new AudioTrackStats
             {
                 TrackId = StatsJson.Str(d, "trackId"),
+                PacketsReceived = (long)StatsJson.Num(d, "packetsReceived"),
                 PacketsLost = (long)StatsJson.Num(d, "packetsLost"),
+                PacketsLate = (long)StatsJson.Num(d, "packetsLate"),
                 JitterMs = StatsJson.Num(d, "jitterMs"),
+                BufferedMs = StatsJson.Num(d, "bufferedMs"),
+                ConcealedMs = StatsJson.Num(d, "concealedMs"),
+                Underruns = (long)StatsJson.Num(d, "underruns"),
+                Ended = d.TryGetValue("ended", out ended) && ended is bool && (bool)ended,
             };
+        }
+
+        internal static AudioTrackStats FromJson(Dictionary<string, object> d)
+        {
+            if (d == null)
+            {
+                throw new PeerClientException(ErrorCodes.Rtc, "track stats are not a JSON object");
+            }
+            return From(d);
         }
     }
 
@@ -99,7 +129,7 @@ namespace WebRtcP2p
         public long BytesSent { get; private set; }
         public long BytesReceived { get; private set; }
         public List<DataChannelStats> DataChannels { get; private set; }
-        /// <summary>Reserved for audio tracks; always empty for now.</summary>
+        /// <summary>One entry per remote audio track of this link.</summary>
         public List<AudioTrackStats> Audio { get; private set; }
 
         /// <summary>Reads one stats object (throws PeerClientException on JSON that is not one).</summary>

@@ -7,6 +7,7 @@ using WebRtcP2p.Native;
 namespace WebRtcP2p
 {
     public delegate void DelegateOnDataChannel(RtcDataChannel channel);
+    public delegate void DelegateOnTrack(RtcAudioTrack track);
 
     /// <summary>
     /// The peer connection to one member of the group, handed to pc-create hooks. Names follow
@@ -19,6 +20,7 @@ namespace WebRtcP2p
         private readonly int key;
         private readonly object gate = new object();
         private readonly List<RtcDataChannel> channels = new List<RtcDataChannel>();
+        private readonly List<RtcAudioTrack> tracks = new List<RtcAudioTrack>();
         private bool released;
 
         /// <summary>The remote member's id.</summary>
@@ -29,6 +31,13 @@ namespace WebRtcP2p
         /// before a handler is set are kept and raised once one is). Use <c>+=</c> as with Unity.WebRTC.
         /// </summary>
         public DelegateOnDataChannel OnDataChannel { get; set; }
+
+        /// <summary>
+        /// Raised on the app's thread for each audio track the remote member sends (tracks that arrive
+        /// before a handler is set are kept and raised once one is). Pull its audio with
+        /// <see cref="RtcAudioTrack.Read(float[], int, int)"/>, e.g. through <c>RemoteAudioTrackPlayer</c>.
+        /// </summary>
+        public DelegateOnTrack OnTrack { get; set; }
 
         internal RtcPeerConnection(NativePeerClient owner, int handle, string peerId)
         {
@@ -41,6 +50,24 @@ namespace WebRtcP2p
             {
                 PeerClientLog.Exception(NativeResult.Error(result));
             }
+            result = NativeMethods.p2p_pc_set_track_callback(handle, Trampolines.RemoteTrack, (void*)key);
+            if (result < 0)
+            {
+                PeerClientLog.Exception(NativeResult.Error(result));
+            }
+        }
+
+        /// <summary>
+        /// Sends <paramref name="source"/> to this member. Call it in the pc-create hook (either side) so
+        /// the offer or answer carries it; a source is added at most once per connection.
+        /// </summary>
+        public void AddAudioSource(PeerAudioSource source)
+        {
+            if (source == null)
+            {
+                throw new ArgumentNullException("source");
+            }
+            NativeResult.Check(NativeMethods.p2p_pc_add_audio_source(handle, source.Handle));
         }
 
         /// <summary>
@@ -98,6 +125,27 @@ namespace WebRtcP2p
             });
         }
 
+        internal void HandleRemoteTrack(int track)
+        {
+            var audio = new RtcAudioTrack(track, PeerId);
+            lock (gate)
+            {
+                if (released)
+                {
+                    return;
+                }
+                tracks.Add(audio);
+            }
+            owner.Post(() =>
+            {
+                var handler = OnTrack;
+                if (handler != null)
+                {
+                    handler(audio);
+                }
+            });
+        }
+
         private RtcDataChannel Track(RtcDataChannel channel)
         {
             lock (gate)
@@ -116,6 +164,7 @@ namespace WebRtcP2p
         internal void Release()
         {
             List<RtcDataChannel> all;
+            List<RtcAudioTrack> audio;
             lock (gate)
             {
                 if (released)
@@ -125,11 +174,17 @@ namespace WebRtcP2p
                 released = true;
                 all = new List<RtcDataChannel>(channels);
                 channels.Clear();
+                audio = new List<RtcAudioTrack>(tracks);
+                tracks.Clear();
             }
             HandleTable.Remove(key);
             foreach (var c in all)
             {
                 c.Release();
+            }
+            foreach (var t in audio)
+            {
+                t.Release();
             }
         }
     }

@@ -36,6 +36,8 @@ namespace WebRtcP2p.Tests
                 Test("a restarted signaling server: OnReconnected, the host's group is listed again, the links keep working", ServerRestart),
                 Test("bad input gets exceptions, never a crash", BadInput),
                 Test("the ported NativeDataChannelClient sample carries messages", Sample),
+                Test("voice: the ported voice chat sample carries each member's tone to the other; volume, mute, stats", VoiceTests.TwoMembersHearEachOther),
+                Test("voice: bad formats and pushes get exceptions", VoiceTests.BadInput),
                 Test("after ShutdownLibrary (a domain reload) old clients fail cleanly and new ones work", Reload),
             };
             var filter = args.Length > 0 ? args[0] : null;

@@ -47,7 +47,7 @@ export interface PeerStats {
   bytesSent: number;
   bytesReceived: number;
   dataChannels: DataChannelStats[];
-  /** Per received audio track (inbound-rtp of kind audio). The native client has no audio yet. */
+  /** Per received audio track (inbound-rtp of kind audio). The native client reports more fields per track (docs/voice.md). */
   audio: AudioTrackStats[];
 }
 

@@ -21,6 +21,7 @@ namespace WebRtcP2p.Internal
         public static readonly NativeMethods.p2p_client_start_client_result_cb_delegate StartClientResult = OnStartClientResult;
         public static readonly NativeMethods.p2p_client_request_stats_result_cb_delegate StatsResult = OnStatsResult;
         public static readonly NativeMethods.p2p_pc_set_data_channel_callback_cb_delegate RemoteChannel = OnRemoteChannel;
+        public static readonly NativeMethods.p2p_pc_set_track_callback_cb_delegate RemoteTrack = OnRemoteTrack;
         public static readonly NativeMethods.p2p_dc_set_callbacks_on_open_delegate ChannelOpen = OnChannelOpen;
         public static readonly NativeMethods.p2p_dc_set_callbacks_on_close_delegate ChannelClose = OnChannelClose;
         public static readonly NativeMethods.p2p_dc_set_callbacks_on_message_delegate ChannelMessage = OnChannelMessage;
@@ -128,6 +129,12 @@ namespace WebRtcP2p.Internal
         private static void OnRemoteChannel(void* userData, int dc)
         {
             Deliver<RtcPeerConnection>(userData, pc => pc.HandleRemoteChannel(dc));
+        }
+
+        [MonoPInvokeCallback(typeof(NativeMethods.p2p_pc_set_track_callback_cb_delegate))]
+        private static void OnRemoteTrack(void* userData, int pc, int track)
+        {
+            Deliver<RtcPeerConnection>(userData, target => target.HandleRemoteTrack(track));
         }
 
         [MonoPInvokeCallback(typeof(NativeMethods.p2p_dc_set_callbacks_on_open_delegate))]

@@ -1,0 +1,237 @@
+//! The playout side of a remote track: decoded 48 kHz stereo PCM waits here until the app pulls
+//! it on its audio thread. Pure state (time comes in as an argument), shared between the track's
+//! receive task (which appends) and the reader, behind one short lock.
+//!
+//! Policy, chosen for talk (latency over smoothness):
+//! - playback starts once [`PREBUFFER_FRAMES`] are queued and stops on underrun (the rest of that
+//!   read is silence), then waits for the prebuffer again, so arrival jitter below ~30 ms is
+//!   absorbed without a glitch per packet;
+//! - the queue never holds more than [`MAX_QUEUED_FRAMES`]: a reader that stalls (or never reads)
+//!   costs bounded memory, and latency snaps back to [`TRIM_TO_FRAMES`] once it resumes.
+
+use super::resample::map_stereo;
+use super::{OPUS_RATE, PCM_CHANNELS};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// 30 ms: one 20 ms packet plus room for 10 ms of arrival jitter.
+pub const PREBUFFER_FRAMES: usize = OPUS_RATE as usize * 30 / 1000;
+/// 200 ms at most waits in the queue.
+pub const MAX_QUEUED_FRAMES: usize = OPUS_RATE as usize / 5;
+/// After an overflow the oldest audio is dropped down to 60 ms.
+pub const TRIM_TO_FRAMES: usize = OPUS_RATE as usize * 60 / 1000;
+/// The loudness window of [`Playout::level`].
+pub const LEVEL_WINDOW: Duration = Duration::from_millis(100);
+/// Levels map -60 dBFS..0 dBFS onto 0..100 (speech sits around 40–80; a full-scale sine is 97).
+const LEVEL_FLOOR_DB: f32 = -60.0;
+
+/// Counters the track's stats report (see `AudioTrackStats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PlayoutCounters {
+    /// Frames (per channel) dropped because the queue overflowed.
+    pub frames_dropped: u64,
+    /// Reads that ran out of audio while playing (each is an audible gap).
+    pub underruns: u64,
+}
+
+#[derive(Debug)]
+pub struct Playout {
+    /// Interleaved stereo at 48 kHz.
+    queue: VecDeque<f32>,
+    playing: bool,
+    /// Read position in queue frames (fractional while resampling), see [`Playout::read`].
+    pos: f64,
+    /// Output rate of the previous read; a new rate restarts interpolation.
+    out_rate: u32,
+    /// Mean square and arrival time of recently decoded packets, for the level meter.
+    recent: VecDeque<(Instant, f32)>,
+    counters: PlayoutCounters,
+}
+
+impl Default for Playout {
+    fn default() -> Self {
+        Playout {
+            queue: VecDeque::new(),
+            playing: false,
+            pos: 0.0,
+            out_rate: OPUS_RATE,
+            recent: VecDeque::new(),
+            counters: PlayoutCounters::default(),
+        }
+    }
+}
+
+impl Playout {
+    /// Queues decoded audio (interleaved stereo, 48 kHz) that arrived at `now`.
+    pub fn push(&mut self, pcm: &[f32], now: Instant) {
+        let frames = pcm.len() / PCM_CHANNELS;
+        if frames == 0 {
+            return;
+        }
+        let mean_square = pcm.iter().map(|s| s * s).sum::<f32>() / pcm.len() as f32;
+        while self.recent.front().is_some_and(|(t, _)| now.saturating_duration_since(*t) > LEVEL_WINDOW) {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((now, mean_square));
+        self.queue.extend(&pcm[..frames * PCM_CHANNELS]);
+        let queued = self.queue.len() / PCM_CHANNELS;
+        if queued > MAX_QUEUED_FRAMES {
+            let drop = queued - TRIM_TO_FRAMES;
+            self.queue.drain(..drop * PCM_CHANNELS);
+            self.pos = 0.0;
+            self.counters.frames_dropped += drop as u64;
+        }
+    }
+
+    /// Fills `out` (interleaved, `channels` per frame) at `rate`; returns how many samples came
+    /// from decoded audio, the rest being silence.
+    pub fn read(&mut self, out: &mut [f32], rate: u32, channels: usize) -> usize {
+        let frames = out.len() / channels;
+        out.fill(0.0);
+        if rate != self.out_rate {
+            self.out_rate = rate;
+            self.pos = self.pos.floor();
+        }
+        if !self.playing {
+            if self.queued_frames() < PREBUFFER_FRAMES {
+                return 0;
+            }
+            self.playing = true;
+        }
+        let step = OPUS_RATE as f64 / rate as f64;
+        let available = self.queued_frames();
+        let mut written = 0;
+        for frame in out.chunks_exact_mut(channels).take(frames) {
+            let i = self.pos as usize;
+            let frac = (self.pos - i as f64) as f32;
+            // Interpolation needs the next frame too, unless we sit exactly on one.
+            if i >= available || (frac > 0.0 && i + 1 >= available) {
+                break;
+            }
+            let at = |f: usize, c: usize| self.queue[f * PCM_CHANNELS + c];
+            let (l, r) = if frac == 0.0 {
+                (at(i, 0), at(i, 1))
+            } else {
+                (at(i, 0) + (at(i + 1, 0) - at(i, 0)) * frac, at(i, 1) + (at(i + 1, 1) - at(i, 1)) * frac)
+            };
+            map_stereo(l, r, frame);
+            written += 1;
+            self.pos += step;
+        }
+        let consumed = (self.pos as usize).min(available);
+        self.queue.drain(..consumed * PCM_CHANNELS);
+        self.pos -= consumed as f64;
+        if written < frames {
+            self.playing = false;
+            self.counters.underruns += 1;
+        }
+        written * channels
+    }
+
+    /// Loudness of the audio that arrived in the last ~100 ms: 0 (silence, or nothing arrived)
+    /// to 100 (full scale), on a dB scale so that speech moves the meter visibly.
+    pub fn level(&self, now: Instant) -> u8 {
+        let (sum, n) = self
+            .recent
+            .iter()
+            .filter(|(t, _)| now.saturating_duration_since(*t) <= LEVEL_WINDOW)
+            .fold((0.0f32, 0u32), |(s, n), (_, ms)| (s + ms, n + 1));
+        if n == 0 || sum <= 0.0 {
+            return 0;
+        }
+        let db = 10.0 * (sum / n as f32).log10();
+        (((db - LEVEL_FLOOR_DB) / -LEVEL_FLOOR_DB) * 100.0).clamp(0.0, 100.0).round() as u8
+    }
+
+    /// Audio waiting to be read, in milliseconds.
+    pub fn buffered_ms(&self) -> f64 {
+        self.queued_frames() as f64 * 1000.0 / OPUS_RATE as f64
+    }
+
+    pub fn counters(&self) -> PlayoutCounters {
+        self.counters
+    }
+
+    fn queued_frames(&self) -> usize {
+        self.queue.len() / PCM_CHANNELS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(frames: usize, amplitude: f32) -> Vec<f32> {
+        (0..frames)
+            .flat_map(|i| {
+                let s = amplitude * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / OPUS_RATE as f32).sin();
+                [s, s]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn waits_for_the_prebuffer_then_plays_in_order() {
+        let mut p = Playout::default();
+        let now = Instant::now();
+        let mut out = vec![1.0; 480 * 2];
+        p.push(&tone(960, 0.5), now);
+        assert_eq!(p.read(&mut out, 48_000, 2), 0, "20 ms is below the 30 ms prebuffer");
+        assert!(out.iter().all(|s| *s == 0.0), "silence while waiting");
+        p.push(&tone(960, 0.5), now);
+        assert_eq!(p.read(&mut out, 48_000, 2), 960);
+        assert_eq!(&out[..], &tone(480, 0.5)[..]);
+        assert!((p.buffered_ms() - 30.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn underrun_returns_partial_audio_then_silence_and_rebuffers() {
+        let mut p = Playout::default();
+        let now = Instant::now();
+        p.push(&tone(1440, 0.5), now);
+        let mut out = vec![0.0; 2000 * 2];
+        assert_eq!(p.read(&mut out, 48_000, 2), 1440 * 2);
+        assert!(out[1440 * 2..].iter().all(|s| *s == 0.0));
+        assert_eq!(p.counters().underruns, 1);
+        p.push(&tone(960, 0.5), now);
+        assert_eq!(p.read(&mut out, 48_000, 2), 0, "rebuffering after the underrun");
+    }
+
+    #[test]
+    fn queue_is_bounded_when_nobody_reads() {
+        let mut p = Playout::default();
+        let now = Instant::now();
+        for _ in 0..1000 {
+            p.push(&tone(960, 0.5), now);
+        }
+        assert!(p.buffered_ms() <= 200.0);
+        assert!(p.counters().frames_dropped > 0);
+    }
+
+    #[test]
+    fn resamples_and_mixes_to_what_the_reader_asks() {
+        let mut p = Playout::default();
+        let now = Instant::now();
+        p.push(&tone(4800, 0.5), now);
+        let mut out = vec![0.0; 441];
+        // 10 ms at 44.1 kHz, mono.
+        assert_eq!(p.read(&mut out, 44_100, 1), 441);
+        assert!(out.iter().any(|s| s.abs() > 0.4));
+        let consumed = 4800.0 - p.buffered_ms() * 48.0;
+        assert!((consumed - 480.0).abs() <= 1.0, "{consumed}");
+    }
+
+    #[test]
+    fn level_follows_loudness_and_falls_to_zero_without_audio() {
+        let mut p = Playout::default();
+        let t0 = Instant::now();
+        assert_eq!(p.level(t0), 0);
+        p.push(&tone(960, 1.0), t0);
+        let loud = p.level(t0);
+        assert!((95..=98).contains(&loud), "{loud}");
+        p.push(&tone(960, 0.01), t0 + Duration::from_millis(150));
+        let quiet = p.level(t0 + Duration::from_millis(150));
+        assert!(quiet < 40, "{quiet}");
+        assert_eq!(p.level(t0 + Duration::from_millis(300)), 0, "nothing arrived for 150 ms");
+    }
+}
