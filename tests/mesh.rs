@@ -1,6 +1,8 @@
 //! The client core end to end: a real signaling server process, real WebRTC on loopback.
 
 mod common;
+#[path = "../server/tests/common/redis.rs"]
+mod redis_server;
 
 use common::{config, host, join, wait_for, Member, Server};
 use std::time::{Duration, Instant};
@@ -49,6 +51,23 @@ async fn mesh_of(n: usize, name: &str) {
     for m in &members {
         m.client.stop().await;
         assert!(!m.client.is_running());
+    }
+}
+
+/// Scale-out (`--redis-url`): the host on node A, members on nodes B and A; the signaling between
+/// them crosses the nodes through Redis, and every pair ends up with a data channel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_mesh_spans_two_signaling_nodes_over_redis() {
+    let redis = redis_server::Redis::start();
+    let url = redis.url();
+    let (a, b) = (Server::start_with(&["--redis-url", &url]), Server::start_with(&["--redis-url", &url]));
+    let mut members = vec![host(config(&a.url), "two nodes").await];
+    let host_id = members[0].id.clone();
+    members.push(join(config(&b.url), &host_id).await);
+    members.push(join(config(&a.url), &host_id).await);
+    assert_full_mesh(&mut members).await;
+    for m in &members {
+        m.client.stop().await;
     }
 }
 

@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 use webrtc_p2p::rtc::audio::{AudioSource, RemoteAudioTrack};
 use webrtc_p2p::{Event, PeerClient};
 
+/// The real-time tests take turns: each paces pushes and reads against the clock, and several meshes
+/// decoding at once in one debug process on two cores starve each other's audio threads.
+static REAL_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A member that talks: one source added to every connection, and the remote tracks it got.
 struct Talker {
     client: PeerClient,
@@ -123,10 +127,18 @@ async fn track_from(t: &Talker, peer: &str) -> RemoteAudioTrack {
 /// Checks that `listener` hears `freq` from `speaker` at a sane level.
 async fn hears(listener: &Talker, speaker: &str, freq: f32) {
     let track = track_from(listener, speaker).await;
-    // Let the stream settle (first packets, prebuffer), then analyse one second.
-    let _ = listen(&track, 48_000, 300).await;
+    // Let the stream settle (first packets, the playout depth adapting to this machine's timing),
+    // then analyse one second.
+    let _ = listen(&track, 48_000, 1000).await;
     let (pcm, decoded) = listen(&track, 48_000, 1000).await;
-    assert!(decoded > pcm.len() * 9 / 10, "{} of {} samples decoded at {}", decoded, pcm.len(), listener.id);
+    assert!(
+        decoded > pcm.len() * 9 / 10,
+        "{} of {} samples decoded at {}: {:?}",
+        decoded,
+        pcm.len(),
+        listener.id,
+        track.stats()
+    );
     let heard = dominant_frequency(&pcm, 48_000);
     assert!((heard - freq).abs() <= 5.0, "{} heard {heard} Hz from {speaker}, expected {freq}", listener.id);
     let level = rms(&pcm);
@@ -136,6 +148,7 @@ async fn hears(listener: &Talker, speaker: &str, freq: f32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_peers_hear_each_other_at_once() {
+    let _turn = REAL_TIME.lock().await;
     let server = Server::start();
     let host = talker(&server.url, None, "voice two").await;
     let client = talker(&server.url, Some(&host.id), "").await;
@@ -167,6 +180,7 @@ async fn two_peers_hear_each_other_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_peer_mesh_hears_two_tracks_each() {
+    let _turn = REAL_TIME.lock().await;
     let server = Server::start();
     let a = talker(&server.url, None, "voice three").await;
     let b = talker(&server.url, Some(&a.id), "").await;
@@ -199,6 +213,7 @@ async fn three_peer_mesh_hears_two_tracks_each() {
 /// carry an audio section).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_without_a_source_hears_the_talker() {
+    let _turn = REAL_TIME.lock().await;
     let server = Server::start();
     let host = talker(&server.url, None, "voice listen").await;
     let listener = PeerClient::new(config(&server.url)).unwrap();

@@ -51,7 +51,9 @@ pub mod reason {
     pub const TOO_MANY_CONNECTIONS: &str = "too-many-connections";
     /// Refused at connect: the server requires a valid token (`--jwt-secret`).
     pub const UNAUTHORIZED: &str = "unauthorized";
-    pub const ALL: [&str; 11] = [
+    /// Status 503: the shared group registry (Redis, `--redis-url`) cannot be reached; retry.
+    pub const UNAVAILABLE: &str = "unavailable";
+    pub const ALL: [&str; 12] = [
         NAME_TAKEN,
         INVALID_NAME,
         ALREADY_IN_GROUP,
@@ -63,6 +65,7 @@ pub mod reason {
         NO_ACK,
         TOO_MANY_CONNECTIONS,
         UNAUTHORIZED,
+        UNAVAILABLE,
     ];
 }
 

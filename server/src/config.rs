@@ -35,6 +35,9 @@ pub struct Config {
     /// When set, every connection must carry `{"token": "<HS256 JWT signed with this>"}` as its
     /// handshake auth (docs in server/README.md). Off by default.
     pub jwt_secret: Option<String>,
+    /// When set, this node shares its groups and Socket.IO traffic with every other node on the
+    /// same Redis (server/README.md, "Several nodes"). Off by default: groups live in memory.
+    pub redis_url: Option<String>,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
             max_listed_hosts: 200,
             shutdown_timeout_ms: 5_000,
             jwt_secret: None,
+            redis_url: None,
         }
     }
 }
@@ -78,6 +82,7 @@ Options (environment variable in brackets; flags win):
   --max-listed-hosts N        groups in one list hosts reply [SIGNALING_MAX_LISTED_HOSTS] (200)
   --shutdown-timeout-ms N     SIGTERM waits at most this long [SIGNALING_SHUTDOWN_TIMEOUT_MS] (5000)
   --jwt-secret SECRET         require an HS256 JWT as handshake auth [SIGNALING_JWT_SECRET] (off)
+  --redis-url URL             share groups with other nodes through Redis [SIGNALING_REDIS_URL] (off)
   --help                      this text
 ";
 
@@ -115,11 +120,12 @@ impl Config {
                 "shutdown-timeout-ms" => c.shutdown_timeout_ms = parse(key, value)?,
                 "jwt-secret" if value.is_empty() => return Err("--jwt-secret must not be empty".into()),
                 "jwt-secret" => c.jwt_secret = Some(value.to_string()),
+                "redis-url" => c.redis_url = Some(value.to_string()),
                 _ => return Err(format!("unknown option --{key}\n\n{USAGE}")),
             }
             Ok(())
         };
-        const KEYS: [&str; 15] = [
+        const KEYS: [&str; 16] = [
             "bind",
             "logging",
             "cors-origin",
@@ -135,6 +141,7 @@ impl Config {
             "max-listed-hosts",
             "shutdown-timeout-ms",
             "jwt-secret",
+            "redis-url",
         ];
         for key in KEYS {
             let var = format!("SIGNALING_{}", key.to_uppercase().replace('-', "_"));

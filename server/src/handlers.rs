@@ -2,19 +2,23 @@
 //! a socket's `candidate` overtake its `offer`. So the handlers do nothing but enqueue, from the
 //! extractor (which socketioxide runs in arrival order), onto one queue per socket; a single worker
 //! per socket then validates, routes and acks in exactly the order the client sent.
+//!
+//! Everything here is generic over the Socket.IO adapter: the local one (one process, the
+//! default) or socketioxide-redis (`--redis-url`, several nodes); the registry behind
+//! [`Groups`] is chosen to match.
 
 use crate::auth::JwtVerifier;
 use crate::config::Config;
 use crate::envelope::{self, Envelope};
-use crate::groups::{GroupError, Registry};
+use crate::groups::{GroupError, Sid};
 use crate::limits::TokenBucket;
 use crate::metrics::{Metrics, Rejection};
 use crate::per_ip::{PerIp, Slot};
+use crate::registry::Groups;
 use axum::extract::ConnectInfo;
 use p2p_protocol::{event, kind};
-use parking_lot::Mutex;
 use serde_json::{json, Value};
-use socketioxide::adapter::LocalAdapter;
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, TryData};
 use socketioxide::handler::{FromMessageParts, Value as RawValue};
 use socketioxide::socket::Socket;
@@ -28,7 +32,7 @@ use tokio::sync::mpsc;
 
 pub struct AppState {
     pub config: Config,
-    pub registry: Mutex<Registry>,
+    pub groups: Groups,
     pub metrics: Metrics,
     /// Socket.IO connections per IP address.
     sockets_per_ip: Arc<PerIp>,
@@ -37,10 +41,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config) -> AppState {
+    pub fn new(config: Config, groups: Groups) -> AppState {
         let sockets_per_ip = PerIp::new(config.max_sockets_per_ip);
         let jwt = config.jwt_secret.as_deref().map(JwtVerifier::new);
-        AppState { config, registry: Default::default(), metrics: Default::default(), sockets_per_ip, jwt }
+        AppState { config, groups, metrics: Default::default(), sockets_per_ip, jwt }
     }
 }
 
@@ -64,29 +68,30 @@ fn event_name(kind: u8) -> &'static str {
 }
 
 /// One request of a socket, in arrival order.
-struct Item {
+struct Item<A: Adapter> {
     kind: u8,
     data: Option<Value>,
-    ack: Option<AckSender>,
+    ack: Option<AckSender<A>>,
 }
 
-#[derive(Clone)]
-struct Queue(mpsc::UnboundedSender<Item>);
+struct Queue<A: Adapter>(mpsc::UnboundedSender<Item<A>>);
+
+impl<A: Adapter> Clone for Queue<A> {
+    fn clone(&self) -> Self {
+        Queue(self.0.clone())
+    }
+}
 
 /// The extractor that enqueues: runs synchronously, in order, before socketioxide spawns the
 /// (empty) handler.
 struct Enqueue<const K: u8>;
 
-impl<const K: u8> FromMessageParts<LocalAdapter> for Enqueue<K> {
+impl<A: Adapter, const K: u8> FromMessageParts<A> for Enqueue<K> {
     type Error = Infallible;
-    fn from_message_parts(
-        s: &Arc<Socket<LocalAdapter>>,
-        v: &mut RawValue,
-        ack_id: &Option<i64>,
-    ) -> Result<Self, Infallible> {
+    fn from_message_parts(s: &Arc<Socket<A>>, v: &mut RawValue, ack_id: &Option<i64>) -> Result<Self, Infallible> {
         let Ok(TryData(data)) = TryData::<Value>::from_message_parts(s, v, ack_id);
         let ack = if ack_id.is_some() { AckSender::from_message_parts(s, v, ack_id).ok() } else { None };
-        if let Some(queue) = s.extensions.get::<Queue>() {
+        if let Some(queue) = s.extensions.get::<Queue<A>>() {
             let _ = queue.0.send(Item { kind: K, data: data.ok(), ack });
         }
         Ok(Enqueue)
@@ -109,7 +114,12 @@ impl std::error::Error for Refused {}
 /// queue and worker, and its events. Runs as connect middleware, which socketioxide awaits before it
 /// confirms the connection: handlers registered in the connect handler proper could miss the
 /// client's first event.
-pub fn on_connect(socket: SocketRef, auth: Option<Value>, state: Arc<AppState>, io: SocketIo) -> Result<(), Refused> {
+pub fn on_connect<A: Adapter>(
+    socket: SocketRef<A>,
+    auth: Option<Value>,
+    state: Arc<AppState>,
+    io: SocketIo<A>,
+) -> Result<(), Refused> {
     if let Some(verifier) = &state.jwt {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         if let Err(why) = verifier.check(auth.as_ref(), now) {
@@ -151,20 +161,20 @@ pub fn on_connect(socket: SocketRef, auth: Option<Value>, state: Arc<AppState>, 
     Ok(())
 }
 
-struct Worker {
+struct Worker<A: Adapter> {
     state: Arc<AppState>,
-    socket: SocketRef,
-    io: SocketIo,
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
     sid: String,
 }
 
 /// Handles one socket's requests in order until it disconnects; `_slot` (its place in the per-IP
 /// count) is given back when the worker ends.
-async fn worker(
+async fn worker<A: Adapter>(
     state: Arc<AppState>,
-    socket: SocketRef,
-    io: SocketIo,
-    mut rx: mpsc::UnboundedReceiver<Item>,
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
+    mut rx: mpsc::UnboundedReceiver<Item<A>>,
     _slot: Option<Slot>,
 ) {
     let sid = socket.id.to_string();
@@ -185,9 +195,9 @@ async fn worker(
             continue;
         }
         match item.kind {
-            CREATE_HOST => w.create_host(item),
+            CREATE_HOST => w.create_host(item).await,
             LIST_HOSTS => {
-                let reply_bytes = w.list_hosts(item);
+                let reply_bytes = w.list_hosts(item).await;
                 bucket.charge((reply_bytes / REPLY_BYTES_PER_TOKEN) as f64);
             }
             WHOAMI => {
@@ -199,9 +209,9 @@ async fn worker(
     }
 }
 
-impl Worker {
+impl<A: Adapter> Worker<A> {
     /// Acks `body` if the client asked for an ack.
-    fn answer(&self, item: Item, body: Value) {
+    fn answer(&self, item: Item<A>, body: Value) {
         if let Some(ack) = item.ack {
             let _ = ack.send(&body);
         }
@@ -213,7 +223,7 @@ impl Worker {
     /// Every refused `create host` is answered 409 whatever the cause: Extreal's C# PeerClient
     /// treats any other status as success and would believe it hosts a group that does not exist.
     /// Our clients tell the causes apart by `reason`.
-    fn reject(&self, item: Item, status: u16, why: Rejection, message: &str) {
+    fn reject(&self, item: Item<A>, status: u16, why: Rejection, message: &str) {
         self.state.metrics.reject(why);
         let status = if item.kind == CREATE_HOST { 409 } else { status };
         tracing::debug!(sid = %self.sid, status, message, event = event_name(item.kind), "rejected");
@@ -229,7 +239,7 @@ impl Worker {
         }
     }
 
-    fn create_host(&self, item: Item) {
+    async fn create_host(&self, item: Item<A>) {
         if item.ack.is_none() {
             return self.reject(item, 400, Rejection::NoAck, "create host needs an acknowledgement callback");
         }
@@ -240,7 +250,7 @@ impl Worker {
                 return self.reject(item, 409, Rejection::InvalidName, "create host takes the host name as a string")
             }
         };
-        let result = self.state.registry.lock().create_host(&self.sid, &name);
+        let result = self.state.groups.create_host(&self.sid, &name).await;
         // The texts are Extreal's, `. host: <name>` included.
         match result {
             Ok(()) => {
@@ -250,18 +260,22 @@ impl Worker {
             Err(GroupError::NameTaken) => {
                 self.reject(item, 409, Rejection::NameTaken, &format!("Host already exists. host: {name}"))
             }
+            Err(GroupError::Unavailable) => self.unavailable(item),
             Err(_) => self.reject(item, 409, Rejection::AlreadyInGroup, "this socket is already in a group"),
         }
     }
 
     /// Answers with at most `max_listed_hosts` groups, oldest first, and the `total`; returns the
     /// reply's size so the caller can charge the rate limit for it.
-    fn list_hosts(&self, item: Item) -> usize {
+    async fn list_hosts(&self, item: Item<A>) -> usize {
         if item.ack.is_none() {
             self.reject(item, 400, Rejection::NoAck, "list hosts needs an acknowledgement callback");
             return 0;
         }
-        let (hosts, total) = self.state.registry.lock().hosts(self.state.config.max_listed_hosts);
+        let Ok((hosts, total)) = self.state.groups.hosts(self.state.config.max_listed_hosts).await else {
+            self.unavailable(item);
+            return 0;
+        };
         let hosts: Vec<Value> = hosts.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect();
         let reply = json!({"status": 200, "hosts": hosts, "total": total});
         let size = reply.to_string().len();
@@ -269,23 +283,24 @@ impl Worker {
         size
     }
 
-    async fn message(&self, mut item: Item) {
+    async fn message(&self, mut item: Item<A>) {
         let Envelope { kind, to, mut body } = match envelope::check(item.data.take()) {
             Ok(envelope) => envelope,
             Err(refusal) => return self.reject(item, refusal.status, refusal.why, refusal.message),
         };
-        let allowed = {
-            let mut registry = self.state.registry.lock();
-            if kind == kind::JOIN {
-                registry.join(&self.sid, &to, self.state.config.max_group_size)
-            } else if registry.same_group(&self.sid, &to) {
-                Ok(())
-            } else {
-                Err(GroupError::NoSuchHost)
+        let groups = &self.state.groups;
+        let allowed = if kind == kind::JOIN {
+            groups.join(&self.sid, &to, self.state.config.max_group_size).await
+        } else {
+            match groups.same_group(&self.sid, &to).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(GroupError::NoSuchHost),
+                Err(_) => Err(GroupError::Unavailable),
             }
         };
         match allowed {
             Ok(()) => {}
+            Err(GroupError::Unavailable) => return self.unavailable(item),
             Err(GroupError::Full) => return self.reject(item, 403, Rejection::GroupFull, "the group is full"),
             Err(GroupError::AlreadyInGroup) => {
                 return self.reject(item, 409, Rejection::AlreadyInGroup, "this socket is already in another group")
@@ -295,7 +310,12 @@ impl Worker {
         }
         body.insert("from".into(), Value::String(self.sid.clone()));
         let body = Value::Object(body);
-        match self.socket.to(to).emit(event::MESSAGE, &body).await {
+        // A recipient on this node is served here; with the Redis adapter that spares a publish
+        // that every node would receive and drop (most traffic stays on one node when groups do).
+        let here = to.parse().ok().and_then(|sid| self.io.of("/")?.get_socket(sid)).is_some();
+        let to = self.socket.to(to);
+        let to = if here { to.local() } else { to };
+        match to.emit(event::MESSAGE, &body).await {
             Ok(()) => {
                 self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
                 self.answer(item, json!({"status": 200}));
@@ -309,14 +329,24 @@ impl Worker {
 
     async fn leave(&self) {
         self.state.metrics.connections.fetch_sub(1, Ordering::SeqCst);
-        let notify = self.state.registry.lock().leave(&self.sid);
-        let body = json!({"id": self.sid});
-        // `io.of` rather than `io.to`: during shutdown the namespace is removed while queued
-        // disconnects still drain, and `io.to` panics then (found by the load bench).
-        let Some(ns) = self.io.of("/") else { return };
-        for member in notify {
-            let _ = ns.clone().to(member).emit(event::USER_DISCONNECTED, &body).await;
-        }
+        let members = self.state.groups.leave(&self.sid).await;
+        tell_left(&self.io, members.into_iter().map(|m| (self.sid.clone(), m))).await;
         tracing::debug!(sid = %self.sid, "disconnected");
+    }
+
+    /// Refuses a request because the shared registry (Redis) cannot be reached.
+    fn unavailable(&self, item: Item<A>) {
+        self.reject(item, 503, Rejection::Unavailable, "the group registry is unavailable; try again shortly")
+    }
+}
+
+/// Sends `user disconnected {id: gone}` to each member, for each (gone, member) pair; with the
+/// Redis adapter the member may be on another node.
+pub async fn tell_left<A: Adapter>(io: &SocketIo<A>, pairs: impl IntoIterator<Item = (Sid, Sid)>) {
+    // `io.of` rather than `io.to`: during shutdown the namespace is removed while queued
+    // disconnects still drain, and `io.to` panics then (found by the load bench).
+    let Some(ns) = io.of("/") else { return };
+    for (gone, member) in pairs {
+        let _ = ns.clone().to(member).emit(event::USER_DISCONNECTED, &json!({ "id": gone })).await;
     }
 }

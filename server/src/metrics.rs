@@ -17,10 +17,11 @@ pub enum Rejection {
     NoAck,
     TooManyConnections,
     Unauthorized,
+    Unavailable,
 }
 
 impl Rejection {
-    const ALL: [Rejection; 11] = [
+    const ALL: [Rejection; 12] = [
         Rejection::Malformed,
         Rejection::InvalidName,
         Rejection::AlreadyInGroup,
@@ -32,6 +33,7 @@ impl Rejection {
         Rejection::NoAck,
         Rejection::TooManyConnections,
         Rejection::Unauthorized,
+        Rejection::Unavailable,
     ];
 
     /// The `reason` field of a rejection reply (the protocol's vocabulary).
@@ -49,6 +51,7 @@ impl Rejection {
             Rejection::NoAck => reason::NO_ACK,
             Rejection::TooManyConnections => reason::TOO_MANY_CONNECTIONS,
             Rejection::Unauthorized => reason::UNAUTHORIZED,
+            Rejection::Unavailable => reason::UNAVAILABLE,
         }
     }
 
@@ -65,6 +68,7 @@ impl Rejection {
             Rejection::NoAck => "no_ack",
             Rejection::TooManyConnections => "too_many_connections",
             Rejection::Unauthorized => "unauthorized",
+            Rejection::Unavailable => "unavailable",
         }
     }
 }

@@ -277,3 +277,20 @@ fn bad_flags_exit_with_usage() {
     let out = Command::new(env!("CARGO_BIN_EXE_p2p-signaling")).arg("--help").output().unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--bind"));
 }
+
+/// The library API: a server started in this process, used, and shut down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_in_process() {
+    let config = p2p_signaling::Config { bind: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+    let server = p2p_signaling::start(config).await.unwrap();
+    assert_ne!(server.addr().port(), 0, "the real port is reported");
+    let url = server.url();
+    let host = connect(&url).await;
+    assert_eq!(host.create_host(json!("in process")).await["status"], 200);
+    server.shutdown().await;
+    assert!(std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err(), "no longer listening");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = p2p_signaling::Config { bind: busy.local_addr().unwrap(), ..Default::default() };
+    let Err(why) = p2p_signaling::start(taken).await else { panic!("bound a port in use") };
+    assert!(why.contains("cannot bind"), "{why}");
+}

@@ -34,6 +34,7 @@ export const Reason = {
   noAck: "no-ack",
   tooManyConnections: "too-many-connections",
   unauthorized: "unauthorized",
+  unavailable: "unavailable",
 } as const;
 
 /** Limits shared by the server and both clients. */

@@ -2,6 +2,8 @@
 //! (rust_socketio) that records what the server pushes.
 #![allow(dead_code)]
 
+pub mod redis;
+
 use futures_util::FutureExt;
 use rust_socketio::asynchronous::{Client, ClientBuilder};
 use rust_socketio::{Event, Payload, TransportType};

@@ -3,9 +3,11 @@
 //! receive task (which appends) and the reader, behind one short lock.
 //!
 //! Policy, chosen for talk (latency over smoothness):
-//! - playback starts once [`PREBUFFER_FRAMES`] are queued and stops on underrun (the rest of that
-//!   read is silence), then waits for the prebuffer again, so arrival jitter below ~30 ms is
-//!   absorbed without a glitch per packet;
+//! - playback starts once the target depth is queued and stops on underrun (the rest of that read
+//!   is silence), then waits for the target again. The target starts at [`PREBUFFER_FRAMES`] (30 ms:
+//!   one packet plus 10 ms of arrival jitter); each underrun raises it by 10 ms up to
+//!   [`MAX_TARGET_FRAMES`], and 10 s without one lowers it by 10 ms again, so a jittery link or a
+//!   late audio thread costs a little latency instead of a gap every packet;
 //! - the queue never holds more than [`MAX_QUEUED_FRAMES`]: a reader that stalls (or never reads)
 //!   costs bounded memory, and latency snaps back to [`TRIM_TO_FRAMES`] once it resumes.
 
@@ -16,6 +18,12 @@ use std::time::{Duration, Instant};
 
 /// 30 ms: one 20 ms packet plus room for 10 ms of arrival jitter.
 pub const PREBUFFER_FRAMES: usize = OPUS_RATE as usize * 30 / 1000;
+/// The most the target depth grows to after underruns: 120 ms.
+pub const MAX_TARGET_FRAMES: usize = OPUS_RATE as usize * 120 / 1000;
+/// One adaptation step: 10 ms.
+const TARGET_STEP: usize = OPUS_RATE as usize / 100;
+/// Played this long without an underrun, the target shrinks by one step: 10 s.
+const STABLE_FRAMES: u64 = OPUS_RATE as u64 * 10;
 /// 200 ms at most waits in the queue.
 pub const MAX_QUEUED_FRAMES: usize = OPUS_RATE as usize / 5;
 /// After an overflow the oldest audio is dropped down to 60 ms.
@@ -39,6 +47,10 @@ pub struct Playout {
     /// Interleaved stereo at 48 kHz.
     queue: VecDeque<f32>,
     playing: bool,
+    /// Depth to reach before (re)starting playback, in frames (adapts, see the module doc).
+    target: usize,
+    /// Frames played since the last underrun.
+    stable: u64,
     /// Read position in queue frames (fractional while resampling), see [`Playout::read`].
     pos: f64,
     /// Output rate of the previous read; a new rate restarts interpolation.
@@ -53,6 +65,8 @@ impl Default for Playout {
         Playout {
             queue: VecDeque::new(),
             playing: false,
+            target: PREBUFFER_FRAMES,
+            stable: 0,
             pos: 0.0,
             out_rate: OPUS_RATE,
             recent: VecDeque::new(),
@@ -76,7 +90,7 @@ impl Playout {
         self.queue.extend(&pcm[..frames * PCM_CHANNELS]);
         let queued = self.queue.len() / PCM_CHANNELS;
         if queued > MAX_QUEUED_FRAMES {
-            let drop = queued - TRIM_TO_FRAMES;
+            let drop = queued - TRIM_TO_FRAMES.max(self.target + TARGET_STEP);
             self.queue.drain(..drop * PCM_CHANNELS);
             self.pos = 0.0;
             self.counters.frames_dropped += drop as u64;
@@ -93,7 +107,7 @@ impl Playout {
             self.pos = self.pos.floor();
         }
         if !self.playing {
-            if self.queued_frames() < PREBUFFER_FRAMES {
+            if self.queued_frames() < self.target {
                 return 0;
             }
             self.playing = true;
@@ -124,6 +138,14 @@ impl Playout {
         if written < frames {
             self.playing = false;
             self.counters.underruns += 1;
+            self.target = (self.target + TARGET_STEP).min(MAX_TARGET_FRAMES);
+            self.stable = 0;
+        } else {
+            self.stable += written as u64;
+            if self.stable >= STABLE_FRAMES && self.target > PREBUFFER_FRAMES {
+                self.target -= TARGET_STEP;
+                self.stable = 0;
+            }
         }
         written * channels
     }
@@ -146,6 +168,12 @@ impl Playout {
     /// Audio waiting to be read, in milliseconds.
     pub fn buffered_ms(&self) -> f64 {
         self.queued_frames() as f64 * 1000.0 / OPUS_RATE as f64
+    }
+
+    /// The depth playback (re)starts at, in milliseconds.
+    #[cfg(test)]
+    pub fn target_ms(&self) -> f64 {
+        self.target as f64 * 1000.0 / OPUS_RATE as f64
     }
 
     pub fn counters(&self) -> PlayoutCounters {
@@ -193,8 +221,33 @@ mod tests {
         assert_eq!(p.read(&mut out, 48_000, 2), 1440 * 2);
         assert!(out[1440 * 2..].iter().all(|s| *s == 0.0));
         assert_eq!(p.counters().underruns, 1);
-        p.push(&tone(960, 0.5), now);
-        assert_eq!(p.read(&mut out, 48_000, 2), 0, "rebuffering after the underrun");
+        p.push(&tone(1440, 0.5), now);
+        assert_eq!(p.read(&mut out, 48_000, 2), 0, "rebuffering after the underrun, to a deeper target");
+        assert!((p.target_ms() - 40.0).abs() < 0.01);
+        p.push(&tone(480, 0.5), now);
+        assert_eq!(p.read(&mut out[..960], 48_000, 2), 960);
+    }
+
+    #[test]
+    fn the_target_depth_shrinks_back_after_a_stable_stretch() {
+        let mut p = Playout::default();
+        let now = Instant::now();
+        let mut out = vec![0.0; 960 * 2];
+        // Two rounds of: fill to the target, play, run dry.
+        for _ in 0..2 {
+            p.push(&tone(p.target + 480, 0.5), now);
+            while p.read(&mut out, 48_000, 2) == out.len() {}
+        }
+        let raised = p.target_ms();
+        assert!((raised - 50.0).abs() < 0.01, "{raised}");
+        assert!(raised > 30.0, "{raised}");
+        // 11 s of steady 20 ms packets read 20 ms at a time.
+        p.push(&tone(MAX_TARGET_FRAMES, 0.5), now);
+        for _ in 0..550 {
+            p.push(&tone(960, 0.5), now);
+            assert_eq!(p.read(&mut out, 48_000, 2), 1920);
+        }
+        assert!(p.target_ms() < raised, "{} < {raised}", p.target_ms());
     }
 
     #[test]
