@@ -149,6 +149,7 @@ async fn main() {
                 Event::UserConnected(_) => "user-connected",
                 Event::UserDisconnecting(_) => "user-disconnecting",
                 Event::Reconnected(_) => "reconnected",
+                _ => "other",
             };
             say(format!("event {name} {}", e.arg()));
         }
