@@ -59,6 +59,16 @@ fn main() {
         println!("cargo:rerun-if-changed=src/ffi/{f}");
     }
     println!("cargo:rerun-if-changed=build.rs");
+    // libopus is compiled with -fstack-protector (opusic-sys's default, kept for hardening). MinGW keeps
+    // the guard's runtime (`__stack_chk_fail`) in libssp, which gcc adds by itself only when it drives
+    // the compile; link its static archive (after every library, hence a link argument) so the DLL
+    // still imports only DLLs Windows ships.
+    if std::env::var("TARGET").is_ok_and(|t| t.ends_with("windows-gnu")) {
+        // libssp itself needs msvcrt (open, write, _exit) and advapi32 (its guard's random seed).
+        for arg in ["-l:libssp.a", "-lmsvcrt", "-ladvapi32"] {
+            println!("cargo:rustc-link-arg={arg}");
+        }
+    }
     println!("cargo:rerun-if-changed=protocol/src");
     println!("cargo:rerun-if-env-changed=CI");
 

@@ -6,7 +6,9 @@
 //! Lines typed on stdin go to every peer over the data channel "chat" (made by the offerer in the
 //! pc-create hook, as in the seed's sample). Output, one line each: `ready <own id>`,
 //! `event <name> <arg>`, `recv <peer id> <text>`. Options: `--vanilla` (no trickle ICE, like an
-//! Extreal client), `--loopback` (host candidates on 127.0.0.1 only, for tests).
+//! Extreal client), `--loopback` (host candidates on 127.0.0.1 only, for tests), `--voice HZ`
+//! (talk a HZ Hz sine on every connection, 0 to only listen, and print `voice {json}` once a second
+//! per remote track: what was heard; see chat/voice.rs).
 //!
 //! Commands: `/stats` prints one line per link (`stats <peer id> <state> <ice> <pair> <rtt> …`),
 //! `/stats json` the same as one JSON array (`stats-json [...]`, the C ABI's format).
@@ -22,6 +24,11 @@ use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 use webrtc_p2p::{DataChannel, DataChannelEvent, Event, PeerClient, PeerConfig};
 
+#[path = "../tests/common/tone.rs"]
+mod tone;
+#[path = "chat/voice.rs"]
+mod voice;
+
 type Channels = Arc<Mutex<HashMap<String, Arc<DataChannel>>>>;
 
 /// Label of the channel carrying link stats for the demo page's graph (see web/src/meshview.ts).
@@ -34,7 +41,7 @@ fn say(line: String) {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: chat --url URL (--host NAME | --join NAME) [--vanilla] [--loopback]");
+    eprintln!("usage: chat --url URL (--host NAME | --join NAME) [--vanilla] [--loopback] [--voice HZ]");
     std::process::exit(2);
 }
 
@@ -79,7 +86,7 @@ fn watch(peer: String, dc: Arc<DataChannel>, channels: Channels, mesh: Channels)
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let (mut url, mut host, mut join, mut vanilla, mut loopback) = (None, None, None, false, false);
+    let (mut url, mut host, mut join, mut vanilla, mut loopback, mut voice) = (None, None, None, false, false, None);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--url" => url = args.next(),
@@ -87,6 +94,7 @@ async fn main() {
             "--join" => join = args.next(),
             "--vanilla" => vanilla = true,
             "--loopback" => loopback = true,
+            "--voice" => voice = Some(args.next().and_then(|hz| hz.parse::<f32>().ok()).unwrap_or_else(|| usage())),
             _ => usage(),
         }
     }
@@ -101,12 +109,22 @@ async fn main() {
         std::process::exit(2)
     }));
 
+    let voice = voice.map(|hz| {
+        Arc::new(voice::Voice::new(hz).unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(2)
+        }))
+    });
+
     let channels: Channels = Default::default();
     let mesh: Channels = Default::default();
     let (ch, me) = (channels.clone(), mesh.clone());
     client.add_pc_create_hook(move |peer, is_offer, pc| {
-        let (ch, me) = (ch.clone(), me.clone());
+        let (ch, me, voice) = (ch.clone(), me.clone(), voice.clone());
         async move {
+            if let Some(voice) = voice {
+                voice.attach(peer.clone(), &pc).await;
+            }
             if is_offer {
                 for label in ["chat", MESH_LABEL] {
                     match pc.create_data_channel(label, &Default::default()).await {
@@ -131,6 +149,7 @@ async fn main() {
                 Event::UserConnected(_) => "user-connected",
                 Event::UserDisconnecting(_) => "user-disconnecting",
                 Event::Reconnected(_) => "reconnected",
+                _ => "other",
             };
             say(format!("event {name} {}", e.arg()));
         }

@@ -21,10 +21,14 @@ pub const MAX_PEER_ID_BYTES: usize = 256;
 
 /// The role of this client in its group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PeerRole {
-    None = 0,
-    Host = 1,
-    Client = 2,
+    /// Neither hosting nor joined.
+    None,
+    /// Hosting a group.
+    Host,
+    /// Joined a group.
+    Client,
 }
 
 #[derive(Debug)]
@@ -123,6 +127,7 @@ impl PeerClient {
         all
     }
 
+    /// The validated configuration this client was made with.
     pub fn config(&self) -> &PeerConfig {
         &self.inner.config
     }
@@ -195,6 +200,7 @@ impl PeerClient {
         self.inner.info.lock().role != PeerRole::None
     }
 
+    /// Our role in the group: none until a start succeeds, none again after stop.
     pub fn role(&self) -> PeerRole {
         self.inner.info.lock().role
     }
@@ -261,7 +267,7 @@ impl Inner {
             }
             Err(e) => {
                 let reason = match &e {
-                    P2pError::ConnectFailed(reason) => reason.clone(),
+                    P2pError::ConnectFailed(reason) => reason.to_string(),
                     other => other.to_string(),
                 };
                 self.events.emit(Event::ConnectFailed(reason));

@@ -2,7 +2,7 @@
 //! and the C# wrapper hand over). The JSON is strict: unknown keys and wrong types are errors, so a
 //! typo in a game's config file fails loudly instead of silently using a default.
 
-use crate::error::{P2pError, Result};
+use crate::error::{Cause, P2pError, Result};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -10,9 +10,12 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IceServer {
+    /// `stun:` / `turn:` / `turns:` URLs of one server.
     pub urls: Vec<String>,
+    /// TURN user name (empty for STUN).
     #[serde(default)]
     pub username: String,
+    /// TURN password (empty for STUN).
     #[serde(default)]
     pub credential: String,
 }
@@ -54,8 +57,10 @@ impl Default for SocketOptions {
 pub struct PeerConfig {
     /// `http(s)://host:port` of the signaling server.
     pub signaling_url: String,
+    /// The Socket.IO connection's options.
     #[serde(default)]
     pub socket: SocketOptions,
+    /// STUN/TURN servers; none is needed on one host or one LAN.
     #[serde(default)]
     pub ice_servers: Vec<IceServer>,
     /// `"all"` (the default) or `"relay"`. TURN servers come from `iceServers` and from the
@@ -124,9 +129,11 @@ impl PeerConfig {
     /// Parses and validates the JSON form.
     pub fn from_json(json: &str) -> Result<Self> {
         if json.len() > MAX_CONFIG_JSON_BYTES {
-            return Err(P2pError::InvalidConfig(format!("config JSON is larger than {MAX_CONFIG_JSON_BYTES} bytes")));
+            return Err(P2pError::InvalidConfig(
+                format!("config JSON is larger than {MAX_CONFIG_JSON_BYTES} bytes").into(),
+            ));
         }
-        let config: PeerConfig = serde_json::from_str(json).map_err(|e| P2pError::InvalidConfig(e.to_string()))?;
+        let config: PeerConfig = serde_json::from_str(json).map_err(|e| P2pError::InvalidConfig(Cause::of(e)))?;
         config.validate()?;
         Ok(config)
     }
@@ -135,10 +142,9 @@ impl PeerConfig {
     pub fn validate(&self) -> Result<()> {
         let url = self.signaling_url.trim();
         if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() <= "http://".len() {
-            return Err(P2pError::InvalidConfig(format!(
-                "signalingUrl must be an http:// or https:// URL, got {:?}",
-                self.signaling_url
-            )));
+            return Err(P2pError::InvalidConfig(
+                format!("signalingUrl must be an http:// or https:// URL, got {:?}", self.signaling_url).into(),
+            ));
         }
         for (name, value) in [
             ("p2pTimeoutMs", self.p2p_timeout_ms),
@@ -146,7 +152,9 @@ impl PeerConfig {
             ("socket.connectionTimeoutMs", self.socket.connection_timeout_ms),
         ] {
             if value == 0 || value > 3_600_000 {
-                return Err(P2pError::InvalidConfig(format!("{name} must be between 1 and 3600000, got {value}")));
+                return Err(P2pError::InvalidConfig(
+                    format!("{name} must be between 1 and 3600000, got {value}").into(),
+                ));
             }
         }
         for server in &self.ice_servers {
@@ -159,9 +167,9 @@ impl PeerConfig {
                     || url.starts_with("turn:")
                     || url.starts_with("turns:"))
                 {
-                    return Err(P2pError::InvalidConfig(format!(
-                        "ICE server url must start with stun:, stuns:, turn: or turns:, got {url:?}"
-                    )));
+                    return Err(P2pError::InvalidConfig(
+                        format!("ICE server url must start with stun:, stuns:, turn: or turns:, got {url:?}").into(),
+                    ));
                 }
             }
         }
@@ -169,27 +177,29 @@ impl PeerConfig {
             return Err(P2pError::InvalidConfig("auth must be a JSON object, e.g. {\"token\": \"...\"}".into()));
         }
         if self.max_peers == 0 || self.max_peers > 1024 {
-            return Err(P2pError::InvalidConfig(format!(
-                "maxPeers must be between 1 and 1024, got {}",
-                self.max_peers
-            )));
+            return Err(P2pError::InvalidConfig(
+                format!("maxPeers must be between 1 and 1024, got {}", self.max_peers).into(),
+            ));
         }
         if self.bind_addresses.is_empty() {
             return Err(P2pError::InvalidConfig("bindAddresses must not be empty".into()));
         }
         for addr in &self.bind_addresses {
             addr.parse::<std::net::SocketAddr>()
-                .map_err(|_| P2pError::InvalidConfig(format!("bindAddresses entry {addr:?} is not IP:PORT")))?;
+                .map_err(|_| P2pError::InvalidConfig(format!("bindAddresses entry {addr:?} is not IP:PORT").into()))?;
         }
         Ok(())
     }
 
+    /// `p2p_timeout_ms` as a duration.
     pub fn p2p_timeout(&self) -> Duration {
         Duration::from_millis(self.p2p_timeout_ms)
     }
+    /// `vanilla_ice_timeout_ms` as a duration.
     pub fn vanilla_ice_timeout(&self) -> Duration {
         Duration::from_millis(self.vanilla_ice_timeout_ms)
     }
+    /// `socket.connection_timeout_ms` as a duration.
     pub fn connection_timeout(&self) -> Duration {
         Duration::from_millis(self.socket.connection_timeout_ms)
     }

@@ -4,8 +4,9 @@
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
-/// What happened to the session. Numbers match the C ABI's `P2P_EVENT_*`.
+/// What happened to the session (the C ABI numbers them in `ffi::codes`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// Host: the group was created. Client: the host's `done` arrived and the link to the host is up.
     Started(String),
@@ -28,20 +29,6 @@ pub enum Event {
 }
 
 impl Event {
-    /// The C ABI number of this event.
-    pub fn code(&self) -> i32 {
-        match self {
-            Event::Started(_) => 1,
-            Event::StartFailed(_) => 2,
-            Event::ConnectFailed(_) => 3,
-            Event::Disconnected(_) => 4,
-            Event::UserConnecting(_) => 5,
-            Event::UserConnected(_) => 6,
-            Event::UserDisconnecting(_) => 7,
-            Event::Reconnected(_) => 8,
-        }
-    }
-
     /// The one string argument of the event.
     pub fn arg(&self) -> &str {
         match self {
@@ -64,12 +51,14 @@ pub struct EventHub {
 }
 
 impl EventHub {
+    /// A new subscriber that gets every event raised from now on.
     pub fn subscribe(&self) -> Events {
         let (tx, rx) = mpsc::unbounded_channel();
         self.subscribers.lock().push(tx);
         Events { rx }
     }
 
+    /// Raises `event` to every live subscriber (dropped subscriptions are forgotten).
     pub fn emit(&self, event: Event) {
         tracing::debug!(?event, "event");
         self.subscribers.lock().retain(|tx| tx.send(event.clone()).is_ok());

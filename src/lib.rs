@@ -8,6 +8,8 @@
 //! Layers, each depending only on those before it: [`protocol`] ← [`signaling`] / [`rtc`] ← `mesh`
 //! ← [`client`] ← `ffi` (the C ABI).
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod config;
 pub mod error;
@@ -23,4 +25,7 @@ pub use error::{P2pError, Result};
 pub use events::{Event, Events};
 pub use protocol::Host;
 pub use rtc::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState, PeerConnection, PeerStats, Timeline};
+/// The C ABI; its documentation is the generated header (`include/webrtc_p2p.h`), whose constant
+/// groups follow the doc layout of `ffi/types.rs`.
+#[allow(missing_docs)]
 pub mod ffi;

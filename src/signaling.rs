@@ -3,7 +3,7 @@
 //! outside this file names it; replacing it touches only this file.
 
 use crate::config::{IceServer, PeerConfig};
-use crate::error::{P2pError, Result};
+use crate::error::{Cause, P2pError, Result};
 use crate::protocol::{event, reason, Ack, Host, IceServers, Message, UserDisconnected};
 use futures_util::FutureExt;
 use parking_lot::Mutex;
@@ -20,8 +20,11 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the server pushes to us.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Inbound {
+    /// A `message` from a peer (`from` set by the server).
     Message(Message),
+    /// `user disconnected {id}`: a member of our group left.
     UserDisconnected(String),
     /// TURN servers with short-lived credentials, issued by the server as we enter a group.
     IceServers(Vec<IceServer>),
@@ -180,7 +183,7 @@ impl Signaling {
         let deadline = tokio::time::Instant::now() + config.connection_timeout();
         let client = match tokio::time::timeout_at(deadline, builder.connect()).await {
             Ok(Ok(client)) => client,
-            Ok(Err(e)) => return Err(P2pError::ConnectFailed(e.to_string())),
+            Ok(Err(e)) => return Err(P2pError::ConnectFailed(Cause::of(e))),
             Err(_) => return Err(P2pError::ConnectFailed("connection timed out".into())),
         };
         let id = match tokio::time::timeout_at(deadline, connected_rx).await {
@@ -188,7 +191,7 @@ impl Signaling {
             Ok(Ok(Err(reason))) => {
                 closing.store(true, Ordering::SeqCst);
                 let _ = client.disconnect().await;
-                return Err(P2pError::ConnectFailed(format!("the server refused the connection: {reason}")));
+                return Err(P2pError::ConnectFailed(format!("the server refused the connection: {reason}").into()));
             }
             _ => {
                 closing.store(true, Ordering::SeqCst);

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::tone::{dominant_frequency, rms, speak};
 use common::{config, wait_for, Server};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -54,27 +55,6 @@ async fn talker(url: &str, host: Option<&str>, name: &str) -> Talker {
     Talker { client, id, source, tracks }
 }
 
-/// Pushes a sine of `freq` Hz in 10 ms chunks paced in real time until `stop` is set.
-fn speak(source: AudioSource, freq: f32, amplitude: f32, stop: Arc<std::sync::atomic::AtomicBool>) {
-    std::thread::spawn(move || {
-        let rate = source.sample_rate() as f32;
-        let chunk = (rate / 100.0) as usize;
-        let start = Instant::now();
-        let mut n = 0usize;
-        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            let pcm: Vec<f32> = (n..n + chunk)
-                .map(|i| amplitude * (2.0 * std::f32::consts::PI * freq * i as f32 / rate).sin())
-                .collect();
-            if source.push(&pcm).is_err() {
-                return;
-            }
-            n += chunk;
-            let due = start + Duration::from_secs_f64(n as f64 / rate as f64);
-            std::thread::sleep(due.saturating_duration_since(Instant::now()));
-        }
-    });
-}
-
 /// Pulls `ms` of audio from `track` in 10 ms reads paced in real time (as an audio callback does);
 /// returns the PCM (mono at `rate`) and how many samples were decoded audio.
 async fn listen(track: &RemoteAudioTrack, rate: u32, ms: u64) -> (Vec<f32>, usize) {
@@ -89,28 +69,6 @@ async fn listen(track: &RemoteAudioTrack, rate: u32, ms: u64) -> (Vec<f32>, usiz
         tokio::time::sleep_until(start + Duration::from_millis(10 * (i + 1))).await;
     }
     (out, decoded)
-}
-
-/// The frequency with the most energy over 100..2000 Hz, by Goertzel: 10 Hz steps, then 1 Hz steps
-/// around the best (a debug build scans 1,900 bins too slowly).
-fn dominant_frequency(pcm: &[f32], rate: u32) -> f32 {
-    let power = |f: f32| {
-        let w = 2.0 * std::f32::consts::PI * f / rate as f32;
-        let (mut s1, mut s2) = (0.0f32, 0.0f32);
-        for x in pcm {
-            let s0 = x + 2.0 * w.cos() * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-        }
-        s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2
-    };
-    let best = |freqs: &mut dyn Iterator<Item = f32>| freqs.max_by(|a, b| power(*a).total_cmp(&power(*b))).unwrap();
-    let coarse = best(&mut (10..200).map(|f| f as f32 * 10.0));
-    best(&mut (-10..=10).map(|d| coarse + d as f32))
-}
-
-fn rms(pcm: &[f32]) -> f32 {
-    (pcm.iter().map(|s| s * s).sum::<f32>() / pcm.len().max(1) as f32).sqrt()
 }
 
 async fn track_from(t: &Talker, peer: &str) -> RemoteAudioTrack {

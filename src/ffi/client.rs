@@ -1,5 +1,6 @@
 //! `p2p_client_*`: create and destroy clients, register event callbacks and pc hooks, start and stop.
 
+use super::codes::{event_code, role_code};
 use super::error::{guard, FfiError, FfiResult};
 use super::gate::{in_callback, invoke, CallbackGate};
 use super::handles::{self, Object};
@@ -112,7 +113,7 @@ pub unsafe extern "C" fn p2p_client_create(config_json: *const c_char) -> i32 {
                 let cb = *client.event_cb.lock();
                 if let Some((cb, ud)) = cb {
                     let arg = c_string(event.arg());
-                    invoke(&client.gate, || unsafe { cb(ud.get(), client.id, event.code(), arg.as_ptr()) });
+                    invoke(&client.gate, || unsafe { cb(ud.get(), client.id, event_code(&event), arg.as_ptr()) });
                 }
             }
         });
@@ -325,7 +326,7 @@ pub extern "C" fn p2p_client_is_running(client: i32) -> i32 {
 /// `P2P_ROLE_*` of the client, or a `P2P_ERR_*`.
 #[no_mangle]
 pub extern "C" fn p2p_client_get_role(client: i32) -> i32 {
-    guard(|| Ok(handles::client(client)?.core.role() as i32))
+    guard(|| Ok(role_code(handles::client(client)?.core.role())))
 }
 
 /// Copies the client's socket id (empty when not connected) into `buffer`. Returns the size needed,

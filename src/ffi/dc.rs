@@ -3,6 +3,7 @@
 //! delivered, in order, once it does, so no message is lost.
 
 use super::client::UserData;
+use super::codes::dc_state_code;
 use super::error::{guard, FfiError};
 use super::gate::{invoke, CallbackGate};
 use super::handles::{self, Object};
@@ -228,7 +229,7 @@ pub extern "C" fn p2p_dc_get_state(dc: i32) -> i32 {
         let channel = d.dc.clone();
         let state =
             runtime::block_on(DC_WAIT, async move { channel.ready_state().await }).unwrap_or(DataChannelState::Closed);
-        Ok(state as i32)
+        Ok(dc_state_code(state))
     })
 }
 

@@ -8,6 +8,7 @@
 
 pub mod audio;
 pub mod client;
+mod codes;
 pub mod dc;
 pub mod error;
 mod gate;

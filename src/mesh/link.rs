@@ -95,9 +95,9 @@ impl Link {
         self.reconnect_once().await.map_err(|e| match e {
             P2pError::ConnectFailed(why) => {
                 let retry = if self.config.socket.reconnection { "; reconnecting in the background" } else { "" };
-                P2pError::ConnectFailed(format!(
-                    "the signaling connection was lost and reconnecting failed: {why}{retry}"
-                ))
+                P2pError::ConnectFailed(
+                    format!("the signaling connection was lost and reconnecting failed: {why}{retry}").into(),
+                )
             }
             other => other,
         })

@@ -1,12 +1,15 @@
 //! The group: who offers to whom, trickle or vanilla ICE, when the session counts as started, and the
-//! orderly teardown. `state` holds the decisions as plain code; `peer` runs one remote peer; `session`
-//! routes signaling messages to peers; `link` keeps the signaling connection up under it.
+//! orderly teardown. `state` takes every decision as a sans-IO state machine; `session` feeds it
+//! (signaling, pc events, app commands, timers) and carries its outputs out; `peer` executes the
+//! outputs for one pc in order; `link` keeps the signaling connection up under it.
 
 pub mod hooks;
 mod link;
 mod peer;
 mod session;
 pub mod state;
+#[cfg(test)]
+mod vectors;
 
 pub use hooks::Hooks;
 pub use session::Session;

@@ -1,275 +1,120 @@
-//! One remote peer: its connection, its offer/answer exchange (trickle or vanilla), its candidate
-//! queue, and a close that runs once. Each peer runs in its own task so a vanilla peer waiting for
-//! gathering never holds up the others; messages to one peer are handled in arrival order.
+//! The executor of one remote peer: it owns the pc and carries out the machine's [`PeerOp`]s for it
+//! strictly in order, and reports what the pc does back to the session. It decides nothing: which
+//! SDP to apply, when to send what and when to give up are the machine's (`state`). Each peer has
+//! its own task, so a slow operation on one pc never holds up another.
 
 use super::link::Link;
 use super::session::SessionInput;
-use super::state::{answerer_trickles, offerer_trickles, CandidateQueue};
+use super::state::{PcEvent, PeerOp};
 use super::Hooks;
 use crate::config::PeerConfig;
-use crate::events::{Event, EventHub};
-use crate::protocol::{kind, Ice, Message};
-use crate::rtc::{self, IceState, PcEvent, PeerConnection};
+use crate::protocol::{kind, Message};
+use crate::rtc::{self, IceState, PeerConnection};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 
-/// What the session hands to a peer.
-#[derive(Debug)]
-pub enum PeerInput {
-    Offer {
-        sdp: String,
-        trickle: bool,
-    },
-    Answer {
-        sdp: String,
-    },
-    Candidate(Ice),
-    /// Close the connection; `send_bye` tells the remote first (our stop, not its leaving).
-    Close {
-        send_bye: bool,
-    },
-}
-
-/// Which side of the exchange this peer is on.
-#[derive(Debug, Clone, Copy)]
-pub enum Side {
-    /// We offer; `remote_trickles` is what we know of the remote's capability.
-    Offerer {
-        remote_trickles: bool,
-    },
-    Answerer,
-}
-
-/// What every peer task of a session shares.
+/// What every peer executor of a session shares.
 pub struct PeerContext {
     pub config: Arc<PeerConfig>,
     /// The session's signaling connection (sends fail at once while it is down).
     pub signaling: Arc<Link>,
     pub hooks: Arc<Hooks>,
-    pub events: Arc<EventHub>,
     pub session: mpsc::UnboundedSender<SessionInput>,
     /// TURN servers the signaling server issued (latest `ice servers` event), used with the
     /// configured ones by every connection made from then on.
     pub issued_ice_servers: parking_lot::Mutex<Vec<crate::config::IceServer>>,
 }
 
-/// The session's handle to a running peer task.
+/// The session's handle to a running executor.
 pub struct PeerLink {
-    pub inputs: mpsc::UnboundedSender<PeerInput>,
+    pub ops: mpsc::UnboundedSender<PeerOp>,
     pub task: JoinHandle<()>,
 }
 
-/// Starts the task of the peer `peer_id`.
-pub fn spawn(ctx: Arc<PeerContext>, peer_id: String, side: Side) -> PeerLink {
-    let (inputs, rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(ctx, peer_id, side, rx));
-    PeerLink { inputs, task }
+/// Starts the executor of the peer `id`: it creates the pc and runs the create hooks first.
+pub fn spawn(ctx: Arc<PeerContext>, id: String, offerer: bool) -> PeerLink {
+    let (ops, rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(run(ctx, id, offerer, rx));
+    PeerLink { ops, task }
 }
 
-struct Peer {
-    ctx: Arc<PeerContext>,
-    id: String,
-    pc: Arc<PeerConnection>,
-    pc_events: mpsc::UnboundedReceiver<PcEvent>,
-    /// Events seen while waiting for gathering, replayed afterwards.
-    stashed: Vec<PcEvent>,
-    candidates: CandidateQueue,
-    /// We send our candidates as they come (trickle) rather than inside the SDP.
-    trickling: bool,
-    connected: bool,
-}
-
-async fn run(ctx: Arc<PeerContext>, id: String, side: Side, mut inputs: mpsc::UnboundedReceiver<PeerInput>) {
-    let (pc_tx, pc_events) = mpsc::unbounded_channel();
+async fn run(ctx: Arc<PeerContext>, id: String, offerer: bool, mut ops: mpsc::UnboundedReceiver<PeerOp>) {
+    let report = |event: PcEvent| {
+        let _ = ctx.session.send(SessionInput::Pc { peer: id.clone(), event });
+    };
+    let (pc_tx, mut pc_events) = mpsc::unbounded_channel();
     let issued = ctx.issued_ice_servers.lock().clone();
     let pc = match rtc::build(&ctx.config, &issued, pc_tx).await {
         Ok(pc) => Arc::new(pc),
         Err(e) => {
             tracing::error!(peer = %id, error = %e, "cannot create a peer connection");
-            let _ = ctx.session.send(SessionInput::PeerClosed(id));
+            report(PcEvent::Closed);
             return;
         }
     };
-    let is_offer = matches!(side, Side::Offerer { .. });
-    ctx.events.emit(Event::UserConnecting(id.clone()));
-    ctx.hooks.run_create(&id, is_offer, &pc).await;
-
-    let mut peer = Peer {
-        ctx,
-        id,
-        pc,
-        pc_events,
-        stashed: Vec::new(),
-        candidates: CandidateQueue::default(),
-        trickling: false,
-        connected: false,
-    };
-    let mut send_bye = false;
-    if let Side::Offerer { remote_trickles } = side {
-        if let Err(e) = peer.offer(remote_trickles).await {
-            tracing::warn!(peer = %peer.id, error = %e, "offer failed");
-            peer.close(false).await;
-            return;
-        }
-    }
-    if peer.replay_stashed().await {
-        peer.close(false).await;
-        return;
-    }
-    // A connection that is not up within the P2P timeout is given up (a remote that never answers,
-    // or an id that names no one, must not hold a connection forever).
-    let give_up = tokio::time::sleep(peer.ctx.config.p2p_timeout());
-    tokio::pin!(give_up);
+    ctx.hooks.run_create(&id, offerer, &pc).await;
     loop {
         tokio::select! {
-            _ = &mut give_up, if !peer.connected => {
-                tracing::warn!(peer = %peer.id, "not connected within the P2P timeout; closing");
-                break;
-            }
-            input = inputs.recv() => match input {
-                Some(PeerInput::Close { send_bye: bye }) => { send_bye = bye; break; }
-                Some(input) => {
-                    if let Err(e) = peer.on_input(input).await {
-                        tracing::warn!(peer = %peer.id, error = %e, "signaling step failed");
+            op = ops.recv() => match op {
+                Some(PeerOp::Close) | None => break,
+                Some(op) => {
+                    if let Err(e) = execute(&ctx, &id, &pc, op).await {
+                        report(e);
                     }
-                    if peer.replay_stashed().await { break; }
                 }
-                None => break,
             },
-            event = peer.pc_events.recv() => match event {
-                Some(event) => if peer.on_pc_event(event).await { break; },
+            event = pc_events.recv() => match event {
+                Some(rtc::PcEvent::LocalCandidate(ice)) => report(PcEvent::LocalCandidate(ice)),
+                Some(rtc::PcEvent::GatheringComplete) => report(PcEvent::GatheringComplete),
+                Some(rtc::PcEvent::IceState(IceState::Connected | IceState::Completed)) => report(PcEvent::Connected),
+                Some(rtc::PcEvent::IceState(IceState::Failed | IceState::Closed)) => report(PcEvent::Failed),
+                Some(rtc::PcEvent::IceState(_)) => {}
                 None => break,
             },
         }
     }
-    peer.close(send_bye).await;
+    ctx.hooks.run_close(&id);
+    pc.close().await;
+    report(PcEvent::Closed);
 }
 
-impl Peer {
-    async fn send(&self, message: Message) {
-        if let Err(e) = self.ctx.signaling.send(&message).await {
-            tracing::debug!(peer = %self.id, error = %e, "cannot send to signaling");
+/// Carries out one operation; a failure the machine must hear of comes back as an event. Other
+/// failures (a remote's bad SDP or candidate) are logged: the P2P timeout ends such a pc.
+async fn execute(ctx: &PeerContext, id: &str, pc: &PeerConnection, op: PeerOp) -> Result<(), PcEvent> {
+    let result = match op {
+        PeerOp::CreateOffer => {
+            return pc.create_offer().await.map_err(|e| {
+                tracing::warn!(peer = %id, error = %e, "offer failed");
+                PcEvent::OfferFailed
+            })
         }
-    }
-
-    async fn offer(&mut self, remote_trickles: bool) -> crate::Result<()> {
-        let local = self.ctx.config.trickle_ice;
-        self.trickling = offerer_trickles(local, remote_trickles);
-        self.pc.create_offer().await?;
-        if !self.trickling {
-            self.wait_for_gathering().await;
-        }
-        let sdp = self.pc.local_sdp().await?;
-        let mut m = Message::new(kind::OFFER, &self.id).with_trickle(local);
-        m.sdp = Some(sdp);
-        self.send(m).await;
-        Ok(())
-    }
-
-    async fn on_input(&mut self, input: PeerInput) -> crate::Result<()> {
-        match input {
-            PeerInput::Offer { sdp, trickle } => {
-                self.pc.set_remote(true, sdp).await?;
-                self.apply_queued().await;
-                let local = self.ctx.config.trickle_ice;
-                self.trickling = answerer_trickles(local, trickle);
-                self.pc.create_answer().await?;
-                if !self.trickling {
-                    self.wait_for_gathering().await;
-                }
-                let mut m = Message::new(kind::ANSWER, &self.id).with_trickle(local);
-                m.sdp = Some(self.pc.local_sdp().await?);
-                self.send(m).await;
+        PeerOp::CreateAnswer => pc.create_answer().await,
+        PeerOp::SetRemote { offer, sdp } => pc.set_remote(offer, sdp).await,
+        PeerOp::AddCandidate(ice) => pc.add_candidate(ice).await,
+        PeerOp::SendDescription { offer, trickle } => match pc.local_sdp().await {
+            Ok(sdp) => {
+                let mut m = Message::new(if offer { kind::OFFER } else { kind::ANSWER }, id).with_trickle(trickle);
+                m.sdp = Some(sdp);
+                send(ctx, id, &m).await;
+                Ok(())
             }
-            PeerInput::Answer { sdp } => {
-                self.pc.set_remote(false, sdp).await?;
-                self.apply_queued().await;
-                self.send(Message::new(kind::DONE, &self.id)).await;
-            }
-            PeerInput::Candidate(ice) => {
-                if let Some(ice) = self.candidates.push(ice) {
-                    self.add_candidate(ice).await;
-                }
-            }
-            PeerInput::Close { .. } => {}
+            Err(e) => Err(e),
+        },
+        PeerOp::Send(m) => {
+            send(ctx, id, &m).await;
+            Ok(())
         }
-        Ok(())
+        PeerOp::Create { .. } | PeerOp::Close => Ok(()),
+    };
+    if let Err(e) = result {
+        tracing::debug!(peer = %id, error = %e, "a pc operation failed");
     }
+    Ok(())
+}
 
-    async fn apply_queued(&mut self) {
-        for ice in self.candidates.remote_set() {
-            self.add_candidate(ice).await;
-        }
-    }
-
-    async fn add_candidate(&self, ice: Ice) {
-        if let Err(e) = self.pc.add_candidate(ice).await {
-            tracing::debug!(peer = %self.id, error = %e, "ignoring a remote candidate");
-        }
-    }
-
-    /// Vanilla ICE: wait until gathering completes or the vanilla timeout passes, so the SDP we send
-    /// carries our candidates. Other connection events are kept for later.
-    async fn wait_for_gathering(&mut self) {
-        let deadline = Instant::now() + self.ctx.config.vanilla_ice_timeout();
-        loop {
-            match tokio::time::timeout_at(deadline, self.pc_events.recv()).await {
-                Ok(Some(PcEvent::GatheringComplete)) | Ok(None) => return,
-                Ok(Some(PcEvent::LocalCandidate(_))) => {}
-                Ok(Some(other)) => self.stashed.push(other),
-                Err(_) => {
-                    tracing::debug!(peer = %self.id, "vanilla ICE timeout: sending the candidates gathered so far");
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Replays the events kept during a gathering wait; true when the connection is over.
-    async fn replay_stashed(&mut self) -> bool {
-        for event in std::mem::take(&mut self.stashed) {
-            if self.on_pc_event(event).await {
-                return true;
-            }
-        }
-        false
-    }
-
-    /// Handles a connection event; true when the connection is over.
-    async fn on_pc_event(&mut self, event: PcEvent) -> bool {
-        match event {
-            PcEvent::LocalCandidate(ice) => {
-                if self.trickling {
-                    let mut m = Message::new(kind::CANDIDATE, &self.id);
-                    m.ice = Some(ice);
-                    self.send(m).await;
-                }
-                false
-            }
-            PcEvent::GatheringComplete => false,
-            PcEvent::IceState(IceState::Connected | IceState::Completed) => {
-                if !self.connected {
-                    self.connected = true;
-                    self.ctx.events.emit(Event::UserConnected(self.id.clone()));
-                    let _ = self.ctx.session.send(SessionInput::PeerConnected(self.id.clone()));
-                }
-                false
-            }
-            PcEvent::IceState(IceState::Failed | IceState::Closed) => true,
-            PcEvent::IceState(_) => false,
-        }
-    }
-
-    /// The one way out of a peer: bye (if ours), event, close hooks, connection close, session told.
-    async fn close(self, send_bye: bool) {
-        if send_bye {
-            self.send(Message::new(kind::BYE, &self.id)).await;
-        }
-        self.ctx.events.emit(Event::UserDisconnecting(self.id.clone()));
-        self.ctx.hooks.run_close(&self.id);
-        self.pc.close().await;
-        let _ = self.ctx.session.send(SessionInput::PeerClosed(self.id.clone()));
+async fn send(ctx: &PeerContext, id: &str, m: &Message) {
+    if let Err(e) = ctx.signaling.send(m).await {
+        tracing::debug!(peer = %id, error = %e, "cannot send to signaling");
     }
 }

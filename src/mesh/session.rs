@@ -1,16 +1,16 @@
 //! One signaling connection and the group built over it. A single task (the session actor) owns the
-//! routing table, so signaling messages are handled strictly in arrival order and no lock is held
-//! across network I/O. Peers run in their own tasks (see `peer`). The signaling connection under it
+//! mesh state machine (`state`): it feeds it every input in arrival order (signaling messages, pc
+//! events, app commands, timers) and carries its outputs out (sends, pc work handed to each peer's
+//! executor, events, timers); no lock is held across network I/O. The signaling connection under it
 //! may drop and come back (see `link`); the session, its peers and their links carry on.
 
 use super::link::Link;
-use super::peer::{self, PeerContext, PeerInput, PeerLink, Side};
-use super::state::StartGate;
+use super::peer::{self, PeerContext, PeerLink};
+use super::state::{Input, Mesh, MeshConfig, Output, PcEvent, PeerOp, Timer};
 use super::Hooks;
 use crate::config::PeerConfig;
 use crate::error::Result;
 use crate::events::{Event, EventHub};
-use crate::protocol::{kind, Message, MAX_CANDIDATE_BYTES, MAX_ID_BYTES, MAX_SDP_BYTES};
 use crate::signaling::{Inbound, Signaling};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,10 +25,18 @@ const PEER_CLOSE_GRACE: Duration = Duration::from_secs(3);
 #[derive(Debug)]
 pub enum SessionInput {
     Inbound(Inbound),
-    PeerConnected(String),
-    PeerClosed(String),
+    /// A peer executor reports its pc.
+    Pc {
+        peer: String,
+        event: PcEvent,
+    },
+    /// A timer the machine armed fired.
+    Timer(Timer),
     BecomeHost,
-    Join { host_id: String, started: oneshot::Sender<()> },
+    Join {
+        host_id: String,
+        started: oneshot::Sender<()>,
+    },
     Stop(oneshot::Sender<()>),
 }
 
@@ -60,15 +68,20 @@ impl Session {
                 }
             }
         });
+        let mesh = Mesh::new(MeshConfig {
+            trickle: config.trickle_ice,
+            max_peers: config.max_peers,
+            p2p_timeout: config.p2p_timeout(),
+            vanilla_timeout: config.vanilla_ice_timeout(),
+        });
         let ctx = Arc::new(PeerContext {
             config,
             signaling: link.clone(),
             hooks,
-            events,
             session: inputs.clone(),
             issued_ice_servers: Default::default(),
         });
-        let actor = Actor { ctx, peers: HashMap::new(), is_host: false, host_id: None, gate: None, started: None };
+        let actor = Actor { ctx, events, mesh, peers: HashMap::new(), started: None, timers: inputs.downgrade() };
         let task = tokio::spawn(async move {
             actor.run(rx).await;
             forwarder.abort();
@@ -115,165 +128,98 @@ impl Session {
 
 struct Actor {
     ctx: Arc<PeerContext>,
+    events: Arc<EventHub>,
+    mesh: Mesh,
+    /// The executors of the machine's peers, by peer id.
     peers: HashMap<String, PeerLink>,
-    is_host: bool,
-    /// The host we joined (a client), the only sender whose `call me` we honour.
-    host_id: Option<String>,
-    gate: Option<StartGate>,
     started: Option<oneshot::Sender<()>>,
+    /// Where timers deliver; weak, so a pending timer does not keep a stopped session's queue open.
+    timers: mpsc::WeakUnboundedSender<SessionInput>,
 }
 
 impl Actor {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<SessionInput>) {
         while let Some(input) = rx.recv().await {
-            match input {
-                SessionInput::Inbound(Inbound::Message(m)) => self.on_message(m).await,
-                SessionInput::Inbound(Inbound::UserDisconnected(id)) => self.close_peer(&id),
-                SessionInput::Inbound(Inbound::IceServers(servers)) => *self.ctx.issued_ice_servers.lock() = servers,
+            let input = match input {
+                SessionInput::Inbound(Inbound::Message(m)) => {
+                    self.step(Input::OwnId(self.ctx.signaling.id())).await;
+                    Input::Signal(m)
+                }
+                SessionInput::Inbound(Inbound::UserDisconnected(id)) => Input::UserDisconnected(id),
+                SessionInput::Inbound(Inbound::IceServers(servers)) => {
+                    *self.ctx.issued_ice_servers.lock() = servers;
+                    continue;
+                }
                 // The forwarder hands drops to the link; none arrive here.
-                SessionInput::Inbound(Inbound::Dropped(_)) => {}
-                SessionInput::PeerConnected(id) => {
-                    if self.gate.as_mut().is_some_and(|g| g.on_connected(&id)) {
-                        self.fire_started();
+                SessionInput::Inbound(Inbound::Dropped(_)) => continue,
+                SessionInput::Pc { peer, event } => {
+                    if event == PcEvent::Closed {
+                        self.peers.remove(&peer);
                     }
+                    Input::Pc { peer, event }
                 }
-                SessionInput::PeerClosed(id) => {
-                    if let Some(link) = self.peers.remove(&id) {
-                        drop(link.inputs);
-                    }
-                }
-                SessionInput::BecomeHost => self.is_host = true,
+                SessionInput::Timer(timer) => Input::Timer(timer),
+                SessionInput::BecomeHost => Input::Host,
                 SessionInput::Join { host_id, started } => {
-                    self.gate = Some(StartGate::new(&host_id));
-                    self.host_id = Some(host_id.clone());
                     self.started = Some(started);
-                    let join = Message::new(kind::JOIN, &host_id).with_trickle(self.ctx.config.trickle_ice);
-                    if let Err(e) = self.ctx.signaling.send(&join).await {
-                        tracing::warn!(error = %e, "cannot send join");
-                    }
+                    Input::Join(host_id)
                 }
                 SessionInput::Stop(ack) => {
+                    self.step(Input::Stop).await;
                     self.shutdown().await;
                     let _ = ack.send(());
                     return;
                 }
-            }
+            };
+            self.step(input).await;
         }
     }
 
-    fn fire_started(&mut self) {
-        self.ctx.events.emit(Event::Started(self.ctx.signaling.id()));
-        if let Some(started) = self.started.take() {
-            let _ = started.send(());
-        }
-    }
-
-    /// Starts a peer unless we already hold `max_peers` (a remote cannot make us open connections
-    /// without bound).
-    fn spawn_peer(&mut self, id: &str, side: Side) {
-        if self.peers.len() >= self.ctx.config.max_peers {
-            tracing::warn!(peer = id, max = self.ctx.config.max_peers, "peer limit reached; not connecting");
-            return;
-        }
-        let link = peer::spawn(self.ctx.clone(), id.to_string(), side);
-        self.peers.insert(id.to_string(), link);
-    }
-
-    fn to_peer(&self, id: &str, input: PeerInput) {
-        match self.peers.get(id) {
-            Some(link) => {
-                let _ = link.inputs.send(input);
-            }
-            None => tracing::debug!(peer = id, ?input, "dropping input for an unknown peer"),
-        }
-    }
-
-    fn close_peer(&self, id: &str) {
-        self.to_peer(id, PeerInput::Close { send_bye: false });
-    }
-
-    async fn on_message(&mut self, m: Message) {
-        let Some(from) = m.from.clone() else {
-            tracing::debug!(?m, "message without a sender");
-            return;
-        };
-        let own_id = self.ctx.signaling.id();
-        if !own_id.is_empty() && from == own_id {
-            return;
-        }
-        match m.kind.as_str() {
-            kind::JOIN => {
-                if !self.is_host || self.peers.contains_key(&from) {
-                    return;
-                }
-                let trickle = m.trickle();
-                self.spawn_peer(&from, Side::Offerer { remote_trickles: trickle });
-                let members: Vec<String> = self.peers.keys().filter(|id| **id != from).cloned().collect();
-                for member in members {
-                    let mut call_me = Message::new(kind::CALL_ME, &member).with_trickle(trickle);
-                    call_me.me = Some(from.clone());
-                    if let Err(e) = self.ctx.signaling.send(&call_me).await {
-                        tracing::warn!(error = %e, "cannot send call me");
+    /// Feeds one input to the machine and carries its outputs out, in order.
+    async fn step(&mut self, input: Input) {
+        for output in self.mesh.handle(input) {
+            match output {
+                Output::Send(m) => {
+                    if let Err(e) = self.ctx.signaling.send(&m).await {
+                        tracing::warn!(error = %e, kind = %m.kind, "cannot send to signaling");
                     }
                 }
-            }
-            kind::CALL_ME => {
-                // Only our host introduces newcomers; anyone else could make us dial made-up ids.
-                if self.host_id.as_deref() != Some(from.as_str()) {
-                    tracing::warn!(from = %from, "ignoring a call me that does not come from our host");
-                    return;
+                Output::Peer(id, PeerOp::Create { offerer }) => {
+                    let link = peer::spawn(self.ctx.clone(), id.clone(), offerer);
+                    self.peers.insert(id, link);
                 }
-                let Some(me) = m.me.clone() else { return };
-                if me.is_empty()
-                    || me.len() > MAX_ID_BYTES
-                    || self.peers.contains_key(&me)
-                    || (!own_id.is_empty() && me == own_id)
-                {
-                    return;
+                Output::Peer(id, op) => match self.peers.get(&id) {
+                    Some(link) => {
+                        let _ = link.ops.send(op);
+                    }
+                    None => tracing::debug!(peer = %id, ?op, "no executor for this peer"),
+                },
+                Output::Event(event) => self.events.emit(event),
+                Output::Started(id) => {
+                    self.events.emit(Event::Started(id));
+                    if let Some(started) = self.started.take() {
+                        let _ = started.send(());
+                    }
                 }
-                self.spawn_peer(&me, Side::Offerer { remote_trickles: m.trickle() });
-            }
-            kind::OFFER => {
-                // The host always offers, so it never answers; members answer whoever the server
-                // lets reach them (only members of their group).
-                if self.is_host {
-                    tracing::warn!(from = %from, "ignoring an offer to the host");
-                    return;
-                }
-                let Some(sdp) = m.sdp.clone().filter(|sdp| sdp.len() <= MAX_SDP_BYTES) else { return };
-                if !self.peers.contains_key(&from) {
-                    self.spawn_peer(&from, Side::Answerer);
-                }
-                self.to_peer(&from, PeerInput::Offer { sdp, trickle: m.trickle() });
-            }
-            kind::ANSWER => {
-                if let Some(sdp) = m.sdp.clone().filter(|sdp| sdp.len() <= MAX_SDP_BYTES) {
-                    self.to_peer(&from, PeerInput::Answer { sdp });
+                Output::Arm { timer, after } => {
+                    let timers = self.timers.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        if let Some(inputs) = timers.upgrade() {
+                            let _ = inputs.send(SessionInput::Timer(timer));
+                        }
+                    });
                 }
             }
-            kind::CANDIDATE => {
-                if let Some(ice) = m.ice.clone().filter(|ice| ice.candidate.len() <= MAX_CANDIDATE_BYTES) {
-                    self.to_peer(&from, PeerInput::Candidate(ice));
-                }
-            }
-            kind::DONE => {
-                if self.gate.as_mut().is_some_and(|g| g.on_done(&from)) {
-                    self.fire_started();
-                }
-            }
-            kind::BYE => self.close_peer(&from),
-            other => tracing::debug!(kind = other, "ignoring an unknown message type"),
         }
     }
 
+    /// After the machine's stop (byes and closes queued to every executor): wait for the executors
+    /// to finish, then close signaling.
     async fn shutdown(&mut self) {
-        // Byes go over signaling; while it is down they fail at once and the links close anyway.
-        let send_bye = self.ctx.signaling.current().is_some();
         let links: Vec<PeerLink> = self.peers.drain().map(|(_, link)| link).collect();
-        for link in &links {
-            let _ = link.inputs.send(PeerInput::Close { send_bye });
-        }
         for link in links {
+            drop(link.ops);
             let abort = link.task.abort_handle();
             if tokio::time::timeout(PEER_CLOSE_GRACE, link.task).await.is_err() {
                 tracing::warn!("a peer did not close in time; aborting it");

@@ -10,6 +10,7 @@ use webrtc::data_channel::{
 /// Options of a new data channel; the default is reliable and ordered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataChannelInit {
+    /// Deliver in order (the default).
     pub ordered: bool,
     /// Unreliable: give up after this many retransmits (exclusive with `max_packet_life_time_ms`).
     pub max_retransmits: Option<u16>,
@@ -17,6 +18,7 @@ pub struct DataChannelInit {
     pub max_packet_life_time_ms: Option<u16>,
     /// Pre-negotiated stream id (both sides create the channel with the same id; no `datachannel` event).
     pub negotiated_id: Option<u16>,
+    /// Sub-protocol name (empty: none).
     pub protocol: String,
 }
 
@@ -47,22 +49,38 @@ impl DataChannelInit {
     }
 }
 
-/// `readyState` of a channel; numbers match the C ABI's `P2P_DC_STATE_*`.
+/// `readyState` of a channel (the C ABI numbers it in `ffi::codes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DataChannelState {
-    Connecting = 0,
-    Open = 1,
-    Closing = 2,
-    Closed = 3,
+    /// Not open yet.
+    Connecting,
+    /// Messages can be sent.
+    Open,
+    /// Closing; nothing more is sent.
+    Closing,
+    /// Closed for good.
+    Closed,
 }
 
 /// What a channel reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DataChannelEvent {
+    /// The channel opened.
     Open,
-    Message { data: Vec<u8>, is_text: bool },
+    /// A message arrived.
+    Message {
+        /// Its bytes (UTF-8 when `is_text`).
+        data: Vec<u8>,
+        /// Sent as a string rather than binary.
+        is_text: bool,
+    },
+    /// The buffered amount fell to the low threshold: sending may go on.
     BufferedAmountLow,
+    /// The channel failed.
     Error,
+    /// The channel closed.
     Close,
 }
 
@@ -78,8 +96,8 @@ impl std::fmt::Debug for DataChannel {
     }
 }
 
-fn rtc_err(e: impl std::fmt::Display) -> P2pError {
-    P2pError::Rtc(e.to_string())
+fn rtc_err(e: impl std::error::Error + Send + Sync + 'static) -> P2pError {
+    P2pError::Rtc(crate::error::Cause::of(e))
 }
 
 impl DataChannel {
@@ -88,6 +106,7 @@ impl DataChannel {
         DataChannel { inner, label }
     }
 
+    /// The channel's label.
     pub fn label(&self) -> &str {
         &self.label
     }
@@ -102,6 +121,7 @@ impl DataChannel {
         self.inner.send_text(text).await.map_err(rtc_err)
     }
 
+    /// The channel's state now.
     pub async fn ready_state(&self) -> DataChannelState {
         match self.inner.ready_state().await {
             Ok(RTCDataChannelState::Open) => DataChannelState::Open,
@@ -116,6 +136,7 @@ impl DataChannel {
         self.inner.outstanding_bytes().await.unwrap_or(0)
     }
 
+    /// When the buffered amount falls to `bytes`, [`DataChannelEvent::BufferedAmountLow`] fires.
     pub async fn set_buffered_amount_low_threshold(&self, bytes: u32) -> Result<()> {
         self.inner.set_buffered_amount_low_threshold(bytes).await.map_err(rtc_err)
     }

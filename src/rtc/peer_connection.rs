@@ -19,21 +19,33 @@ use webrtc::peer_connection::{
 
 /// ICE connection state, as the mesh needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IceState {
+    /// Not checking yet.
     New,
+    /// Checking candidate pairs.
     Checking,
+    /// A pair works.
     Connected,
+    /// Checking finished with a working pair.
     Completed,
+    /// Connectivity was lost (it may come back).
     Disconnected,
+    /// No pair works.
     Failed,
+    /// The connection was closed.
     Closed,
 }
 
 /// What a connection reports to its owner.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum PcEvent {
+    /// A local candidate was gathered.
     LocalCandidate(Ice),
+    /// Candidate gathering completed.
     GatheringComplete,
+    /// The ICE connection state changed.
     IceState(IceState),
 }
 
@@ -41,6 +53,7 @@ pub enum PcEvent {
 /// and diagnostics; `None` until reached).
 #[derive(Debug, Clone, Copy)]
 pub struct Timeline {
+    /// The connection was created.
     pub created: std::time::Instant,
     /// ICE connection state became connected (a pair was selected).
     pub ice_connected: Option<std::time::Instant>,
@@ -113,8 +126,8 @@ pub struct PeerConnection {
     timeline: Arc<Mutex<Timeline>>,
 }
 
-fn rtc_err(e: impl std::fmt::Display) -> P2pError {
-    P2pError::Rtc(e.to_string())
+fn rtc_err(e: impl std::error::Error + Send + Sync + 'static) -> P2pError {
+    P2pError::Rtc(crate::error::Cause::of(e))
 }
 
 struct Handler {
@@ -289,8 +302,10 @@ impl PeerConnection {
         *self.timeline.lock()
     }
 
-    /// The underlying webrtc-rs connection, for what this seam does not cover (media tracks, stats).
-    pub fn raw(&self) -> &Arc<dyn RtcPeerConnection> {
+    /// The underlying webrtc-rs connection, for this crate's own tests: no webrtc-rs type is part
+    /// of the public API (what the app needs gets a method here, as `stats` and data channels did).
+    #[cfg(test)]
+    pub(crate) fn raw(&self) -> &Arc<dyn RtcPeerConnection> {
         &self.inner
     }
 

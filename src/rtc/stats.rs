@@ -28,14 +28,18 @@ pub struct CandidateInfo {
     pub kind: String,
     /// `udp` or `tcp`.
     pub protocol: String,
+    /// IP address.
     pub address: String,
+    /// UDP/TCP port.
     pub port: u16,
 }
 
 /// The candidate pair ICE selected for the link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SelectedPair {
+    /// Our end.
     pub local: CandidateInfo,
+    /// The remote's end.
     pub remote: CandidateInfo,
 }
 
@@ -43,14 +47,19 @@ pub struct SelectedPair {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DataChannelStats {
+    /// The channel's label.
     pub label: String,
     /// SCTP stream id.
     pub id: u16,
     /// `connecting`, `open`, `closing` or `closed`.
     pub state: String,
+    /// Messages sent.
     pub messages_sent: u64,
+    /// Payload bytes sent.
     pub bytes_sent: u64,
+    /// Messages received.
     pub messages_received: u64,
+    /// Payload bytes received.
     pub bytes_received: u64,
 }
 
@@ -60,6 +69,7 @@ pub struct DataChannelStats {
 pub struct AudioTrackStats {
     /// The sender's track id.
     pub track_id: String,
+    /// RTP packets received.
     pub packets_received: u64,
     /// Packets never received (expected by sequence number minus received, RFC 3550).
     pub packets_lost: i64,
@@ -95,7 +105,9 @@ pub struct PeerStats {
     pub rtt_ms: Option<f64>,
     /// DTLS/SCTP bytes sent and received on the selected pair (headers included; STUN excluded).
     pub bytes_sent: u64,
+    /// DTLS/SCTP bytes received on the selected pair.
     pub bytes_received: u64,
+    /// Traffic of each open data channel.
     pub data_channels: Vec<DataChannelStats>,
     /// One entry per remote audio track, in arrival order.
     pub audio: Vec<AudioTrackStats>,

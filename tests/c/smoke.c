@@ -1,5 +1,6 @@
-/* A real C caller of webrtc_p2p: hosts a group, joins it with a second client, and exchanges one
- * message each way over a data channel made in the pc-create hook. Usage: smoke SIGNALING_URL
+/* A real C caller of webrtc_p2p: hosts a group, joins it with a second client, exchanges one
+ * message each way over a data channel made in the pc-create hook, and voice both ways (an audio
+ * source added in the hook, the remote track read as PCM). Usage: smoke SIGNALING_URL
  * Exit code 0 and "c smoke: ok" on success. P2P_SMOKE_TIME_FACTOR (default 1) stretches every
  * timeout, for runs under valgrind (20-50x slower). */
 #include "webrtc_p2p.h"
@@ -20,6 +21,8 @@ typedef struct {
     int dc;
     int open;
     char received[256];
+    int32_t source;
+    int32_t track;
 } peer;
 
 static int time_factor = 1;
@@ -72,9 +75,21 @@ static void on_message(void *ud, int32_t dc, const uint8_t *data, int32_t len, b
 
 static void on_remote_dc(void *ud, int32_t dc) { p2p_dc_set_callbacks(dc, on_open, NULL, on_message, ud); }
 
+static void on_track(void *ud, int32_t pc, int32_t track) {
+    peer *p = ud;
+    (void)pc;
+    pthread_mutex_lock(&p->mu);
+    p->track = track;
+    signal_peer(p);
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void on_pc_create(void *ud, int32_t client, const char *peer_id, bool is_offer, int32_t pc) {
+    peer *p = ud;
     (void)client;
     (void)peer_id;
+    if (p2p_pc_add_audio_source(pc, p->source) != P2P_OK) { fprintf(stderr, "add audio source failed\n"); exit(3); }
+    if (p2p_pc_set_track_callback(pc, on_track, ud) != P2P_OK) { fprintf(stderr, "track callback failed\n"); exit(3); }
     if (is_offer) {
         int32_t dc = p2p_pc_create_data_channel(pc, "chat", NULL);
         if (dc <= 0) { fprintf(stderr, "create dc failed: %d\n", dc); exit(3); }
@@ -121,6 +136,22 @@ static int received_is(peer *p, const char *want, int seconds) {
     return ok;
 }
 
+/* A triangle wave (no libm needed) of `hz` at `rate`, continuing from sample *n. */
+static void triangle(float *out, int count, int rate, int hz, long *n) {
+    int period = rate / hz;
+    for (int i = 0; i < count; i++, (*n)++) {
+        int k = (int)(*n % period);
+        out[i] = 0.5f * (k < period / 2 ? (4.0f * k / period - 1.0f) : (3.0f - 4.0f * k / period));
+    }
+}
+
+static int32_t track_of(peer *p) {
+    pthread_mutex_lock(&p->mu);
+    int32_t t = p->track;
+    pthread_mutex_unlock(&p->mu);
+    return t;
+}
+
 #define CHECK(cond, msg) do { if (!(cond)) { fprintf(stderr, "c smoke: FAILED: %s\n", msg); return 1; } } while (0)
 
 int main(int argc, char **argv) {
@@ -131,6 +162,9 @@ int main(int argc, char **argv) {
     peer host, guest;
     init_peer(&host, "host");
     init_peer(&guest, "guest");
+    host.source = p2p_audio_source_create(48000, 1, 0);
+    guest.source = p2p_audio_source_create(16000, 1, 24000);
+    CHECK(host.source > 0 && guest.source > 0, "audio sources");
     int32_t h = make_client(argv[1], &host);
     int32_t g = make_client(argv[1], &guest);
 
@@ -152,6 +186,39 @@ int main(int argc, char **argv) {
     CHECK(received_is(&host, "hello host", 10), "host received");
     CHECK(received_is(&guest, "hello guest", 10), "guest received");
 
+    /* Voice both ways: each pushes 20 ms in real time and reads what arrived, until each has heard
+       100 ms of the other (a track is announced with its first packet). */
+    {
+        float push48[960], push16[320], out[960];
+        long n48 = 0, n16 = 0;
+        int heard_by_guest = 0, heard_by_host = 0, level = 0;
+        for (int i = 0; i < 500 * time_factor && (heard_by_guest < 4800 || heard_by_host < 4800); i++) {
+            triangle(push48, 960, 48000, 440, &n48);
+            triangle(push16, 320, 16000, 660, &n16);
+            CHECK(p2p_audio_source_push(host.source, push48, 960) == P2P_OK, "host push");
+            CHECK(p2p_audio_source_push(guest.source, push16, 320) == P2P_OK, "guest push");
+            nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+            if (track_of(&guest) > 0) {
+                int32_t got = p2p_track_read_pcm(track_of(&guest), out, 960, 48000, 2);
+                CHECK(got >= 0 && got <= 960, "guest reads");
+                heard_by_guest += got / 2;
+                if (got > 0) level = p2p_track_get_level(track_of(&guest));
+            }
+            if (track_of(&host) > 0) {
+                int32_t got = p2p_track_read_pcm(track_of(&host), out, 441, 44100, 1);
+                CHECK(got >= 0 && got <= 441, "host reads");
+                heard_by_host += got;
+            }
+        }
+        CHECK(heard_by_guest >= 4800 && heard_by_host >= 4800, "voice both ways");
+        CHECK(level > 0 && level <= 100, "speaking level");
+        char stats[1024];
+        CHECK(p2p_track_get_stats(track_of(&guest), stats, sizeof stats) > 0 && strstr(stats, "\"packetsReceived\"") != NULL, "track stats");
+        CHECK(p2p_track_read_pcm(track_of(&guest), NULL, 960, 48000, 2) == P2P_ERR_INVALID_ARGUMENT, "NULL buffer");
+        CHECK(p2p_track_read_pcm(track_of(&guest), out, 960, 0, 2) == P2P_ERR_INVALID_ARGUMENT, "rate 0");
+        CHECK(p2p_audio_source_push(h, push48, 960) == P2P_ERR_INVALID_HANDLE, "a client is not a source");
+    }
+
     /* Link stats: ask for the size, then copy the JSON array (one link, to the guest), until the
        link reports connected (its state may trail the channel's open by a moment). */
     int connected = 0;
@@ -170,6 +237,7 @@ int main(int argc, char **argv) {
     CHECK(p2p_pc_get_stats(-1, NULL, 0) == P2P_ERR_INVALID_HANDLE, "stats of a bad handle");
     CHECK(p2p_dc_send(-1, NULL, 0, false) == P2P_ERR_INVALID_HANDLE, "bad handle rejected");
     CHECK(p2p_client_destroy(g) == P2P_OK && p2p_client_destroy(h) == P2P_OK, "destroy");
+    CHECK(p2p_audio_source_destroy(host.source) == P2P_OK && p2p_audio_source_destroy(guest.source) == P2P_OK, "destroy sources");
     CHECK(p2p_shutdown() == P2P_OK, "shutdown");
     printf("c smoke: ok\n");
     return 0;

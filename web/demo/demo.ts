@@ -2,15 +2,18 @@
 // "chat" data channel (made by the offerer in the pc-create hook, as the native chat example does, so
 // browser tabs and native peers share one group).
 //
+// Voice: every member hears every voice (the Voice helper plays them); "Talk" sends this page's
+// microphone to everyone, then mutes and unmutes; the links table shows each peer's speaking level.
+//
 // The graph: this page knows its own links (client.getStats(), once a second and on every state
 // change). The links between other members come from them: every member publishes its own link stats
 // once a second on a second channel, "mesh" (the native chat example does too), so each page can
 // draw every edge of the full mesh, with the native peers in it.
-import { PeerAdapter, PeerClient, type PeerStats } from "../src/index.js";
+import { PeerAdapter, PeerClient, Voice, type PeerStats } from "../src/index.js";
 import { type Agent, type MeshEdge, type MeshModel, renderMesh } from "./meshview.js";
 
 // For experiments from the console, and for the bridge test (which plays Unity's part).
-(window as unknown as { webrtcP2p: object }).webrtcP2p = { PeerClient, PeerAdapter };
+(window as unknown as { webrtcP2p: object }).webrtcP2p = { PeerClient, PeerAdapter, Voice };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const log = (line: string) => {
@@ -35,6 +38,7 @@ async function main() {
   const { signalingUrl } = await (await fetch("/config.json")).json();
   $("signaling").textContent = signalingUrl;
   const client = new PeerClient({ signalingUrl });
+  const voice = new Voice(client);
   const pcs = new Map<string, RTCPeerConnection>();
   const chat = new Map<string, RTCDataChannel>();
   const mesh = new Map<string, RTCDataChannel>();
@@ -118,15 +122,32 @@ async function main() {
         pair,
         s?.rttMs == null ? "—" : `${s.rttMs.toFixed(1)} ms`,
         dc ? `${dc.messagesSent} / ${dc.messagesReceived}` : "—",
+        "",
       ]) {
         const td = document.createElement("td");
         td.textContent = cell;
         tr.append(td);
       }
+      tr.lastElementChild!.className = "meter";
       return tr;
     });
     $("links").replaceChildren(...rows);
+    renderLevels();
   };
+
+  /** Speaking levels (0..100, as the native client's), ten times a second: a bar and `data-level`. */
+  const bar = (level: number) => "▮".repeat(Math.round(level / 10));
+  const renderLevels = () => {
+    $("links").querySelectorAll<HTMLTableRowElement>("tr").forEach((tr) => {
+      const id = tr.dataset.peer!;
+      const cell = tr.lastElementChild as HTMLElement;
+      const level = voice.level(id);
+      cell.dataset.level = String(level);
+      cell.textContent = voice.remoteStream(id) ? bar(level) || "·" : "—";
+    });
+    $("you-speak").textContent = bar(voice.localLevel());
+  };
+  setInterval(renderLevels, 100);
 
   const render = () => {
     renderMesh($<HTMLElement>("mesh") as unknown as SVGSVGElement, model());
@@ -203,7 +224,23 @@ async function main() {
     });
   }
 
-  const run = (what: () => Promise<unknown>) => what().catch((e) => log(`error ${e.message}`));
+  // Every button is a user gesture: let voices play from the first one on (autoplay policy).
+  const run = (what: () => Promise<unknown>) => {
+    void voice.resume();
+    return what().catch((e) => log(`error ${e.message}`));
+  };
+  let microphone: MediaStream | null = null;
+  $("mic").onclick = () =>
+    run(async () => {
+      if (!microphone) {
+        microphone = await navigator.mediaDevices.getUserMedia({ audio: true });
+        await voice.setMicrophone(microphone);
+      } else {
+        voice.muted = !voice.muted;
+      }
+      $("mic").textContent = voice.muted ? "Unmute" : "Mute";
+      log(`voice ${voice.muted ? "muted" : "on"}`);
+    });
   $("host").onclick = () => run(() => client.startHost($<HTMLInputElement>("name").value));
   $("stop").onclick = () => {
     client.stop();
@@ -240,7 +277,7 @@ async function main() {
     void refresh().then(publish);
   }, 1000);
   render();
-  (window as unknown as { peerClient: PeerClient }).peerClient = client;
+  Object.assign(window, { peerClient: client, voice });
 }
 
 void main();

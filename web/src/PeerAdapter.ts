@@ -1,6 +1,8 @@
 import { addAction, addFunction, callback } from "./bridge.js";
 import { ErrorCode } from "./codes.g.js";
 import { CreateHostRejectedError, HostNameAlreadyExistsError, PeerClient, type PeerConfig, type PeerEventName } from "./PeerClient.js";
+import { Voice } from "./voice.js";
+import { addVoiceActions, forwardVoiceEvents } from "./voiceBridge.js";
 
 /** The C ABI code of a failed request: HostExists, Rejected, or `failCode` (codes.g.ts, generated from src/ffi/types.rs). */
 function errorCode(e: Error, failCode: number): number {
@@ -40,8 +42,19 @@ interface WebGLPeerConfig {
  * the seed's WebGLPeerClient calls. Results go back as callbacks carrying JSON
  * `{status: 0 | error code, message?, hosts?}` (status codes as in the C ABI).
  */
+export interface PeerAdapterOptions {
+  /**
+   * Voice for Unity WebGL (default true): each PeerClient gets a Voice, driven from C# through the
+   * bridge (voiceBridge.ts). False for pages that handle media in their own pc hooks.
+   */
+  voice?: boolean;
+}
+
 export class PeerAdapter {
   private peerClient: PeerClient | null = null;
+  private voice: Voice | null = null;
+
+  constructor(private readonly options: PeerAdapterOptions = {}) {}
 
   public adapt = (): void => {
     addAction(prefix("WebGLPeerConfig"), (json) => {
@@ -55,7 +68,10 @@ export class PeerAdapter {
         socketOptions: { timeout: c.socket?.connectionTimeoutMs ?? 5000, reconnection: c.socket?.reconnection ?? false },
       };
       this.peerClient?.stop();
+      void this.voice?.close();
       const client = new PeerClient(config);
+      this.voice = this.options.voice === false ? null : new Voice(client);
+      if (this.voice) forwardVoiceEvents(this.voice);
       for (const [event, name] of Object.entries(eventCallbacks)) {
         client.on(event as PeerEventName, (arg) => callback(prefix(name), arg));
       }
@@ -72,12 +88,19 @@ export class PeerAdapter {
     addFunction(prefix("GetRole"), () => this.peerClient?.role ?? "None");
     addFunction(prefix("GetHostId"), () => this.peerClient?.hostId ?? "");
     addFunction(prefix("GetClientId"), () => this.peerClient?.clientId ?? "");
+    if (this.options.voice !== false) addVoiceActions(this.getVoice);
   };
 
   /** For app code (data channels in pc hooks), as the seed's `peerAdapter.getPeerClient`. */
   public getPeerClient: PeerClientProvider = () => {
     if (!this.peerClient) throw new Error("PeerClient is not ready: Unity has not sent its PeerConfig yet");
     return this.peerClient;
+  };
+
+  /** The Voice of the current PeerClient (none before Unity's config, or with `voice: false`). */
+  public getVoice = (): Voice => {
+    if (!this.voice) throw new Error("no voice: Unity has not sent its PeerConfig yet, or the adapter was made with voice: false");
+    return this.voice;
   };
 
   /** Runs a request and answers C# with its result; `failCode` is the C ABI code of a failure. */

@@ -1,19 +1,6 @@
 import { io, type Socket, type ManagerOptions, type SocketOptions } from "socket.io-client";
-import {
-  type Ack,
-  type Host,
-  type IceInit,
-  type Message,
-  CandidateQueue,
-  Limits,
-  MessageType,
-  answererTrickles,
-  callMe,
-  createHostOutcome,
-  message,
-  offererTrickles,
-  parseMessage,
-} from "./protocol.js";
+import { type Ack, type Host, type Message, Limits, MessageType, createHostOutcome, message, parseMessage } from "./protocol.js";
+import { type MeshInput, type MeshOutput, type PeerOp, Mesh } from "./mesh.js";
 import { type PeerStats, collectStats } from "./stats.js";
 
 export type PeerRole = "None" | "Host" | "Client";
@@ -70,32 +57,31 @@ export class CreateHostRejectedError extends Error {
   }
 }
 
-interface Peer {
-  id: string;
-  pc: RTCPeerConnection;
-  trickling: boolean;
-  /** Local candidates wait until the offer/answer is sent. */
-  localSent: boolean;
-  localQueue: IceInit[];
-  remote: CandidateQueue;
-  connected: boolean;
-  closed: boolean;
+/** How long stop lets the byes queued behind a peer's pending work go out before disconnecting. */
+const PEER_CLOSE_GRACE_MS = 3000;
+
+/** The executor of one peer: its pc and the chain its operations run on, in order. */
+interface Executor {
+  pc: RTCPeerConnection | null;
+  chain: Promise<void>;
 }
 
 /**
  * A member of a full-mesh WebRTC group in the browser: the same protocol and behaviour as the
- * native client (docs/protocol.md). Everything is event-driven: no polling loops.
+ * native client (docs/protocol.md). Every decision is the pure machine's (`mesh.ts`, tested against
+ * the shared conformance vectors); this class only carries its outputs out: messages on the socket,
+ * operations on each peer's RTCPeerConnection (in order, one chain per peer), events and timers.
  */
 export class PeerClient {
   private readonly config: Required<Omit<PeerConfig, "socketOptions" | "pcConfig" | "auth">> & Pick<PeerConfig, "socketOptions" | "pcConfig" | "auth">;
   private socket: Socket | null = null;
-  private readonly peers = new Map<string, Peer>();
+  private mesh: Mesh;
+  private readonly executors = new Map<string, Executor>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly createHooks: PcCreateHook[] = [];
   private readonly closeHooks: PcCloseHook[] = [];
   private readonly listeners = new Map<PeerEventName, Set<(arg: string) => void>>();
-  private readonly chains = new Map<string, Promise<void>>();
   private stopping = false;
-  private hostDone = false;
   private startWaiter: { resolve: () => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> } | null = null;
 
   role: PeerRole = "None";
@@ -112,6 +98,12 @@ export class PeerClient {
       maxPeers: Limits.defaultMaxPeers,
       ...config,
     };
+    this.mesh = this.newMesh();
+  }
+
+  private newMesh(): Mesh {
+    const { trickleIce: trickle, maxPeers, p2pTimeoutMs, vanillaIceTimeoutMs } = this.config;
+    return new Mesh({ trickle, maxPeers, p2pTimeoutMs, vanillaIceTimeoutMs });
   }
 
   get clientId(): string | null {
@@ -124,7 +116,9 @@ export class PeerClient {
 
   /** A summary of every link, sorted by peer id: the native client's shape (see stats.ts). */
   getStats(): Promise<PeerStats[]> {
-    return collectStats([...this.peers].map(([id, peer]) => [id, peer.pc] as [string, RTCPeerConnection]));
+    const links: [string, RTCPeerConnection][] = [];
+    for (const [id, e] of this.executors) if (e.pc) links.push([id, e.pc]);
+    return collectStats(links);
   }
 
   on<K extends PeerEventName>(event: K, handler: (arg: string) => void): () => void {
@@ -150,6 +144,7 @@ export class PeerClient {
     if (outcome.kind === "rejected") throw new CreateHostRejectedError(outcome.message, outcome.status, outcome.reason);
     this.role = "Host";
     this.hostId = this.clientId;
+    this.feed({ app: "host" });
     this.emit("started", this.clientId ?? "");
   }
 
@@ -163,10 +158,9 @@ export class PeerClient {
   async startClient(hostId: string): Promise<void> {
     if (typeof hostId !== "string" || hostId.length === 0) throw new TypeError("a host id is required");
     if (this.isRunning) throw new Error("already started");
-    const socket = await this.connect();
+    await this.connect();
     this.role = "Client";
     this.hostId = hostId;
-    this.hostDone = false;
     const started = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.startWaiter = null;
@@ -177,24 +171,28 @@ export class PeerClient {
       }, this.config.p2pTimeoutMs);
       this.startWaiter = { resolve, reject, timer };
     });
-    socket.emit("message", message(MessageType.join, hostId, {}, this.config.trickleIce));
+    this.feed({ app: "join", host: hostId });
     return started;
   }
 
   /** Leaves: bye to every peer, every pc closed (close hooks run), signaling disconnected. */
   stop(): void {
     this.stopping = true;
-    for (const id of [...this.peers.keys()]) {
-      this.send(message(MessageType.bye, id));
-      this.closePeer(id);
-    }
+    const running = [...this.executors.values()];
+    this.feed({ app: "stop" });
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     if (this.startWaiter) {
       clearTimeout(this.startWaiter.timer);
       this.startWaiter.reject(new Error("stopped"));
       this.startWaiter = null;
     }
-    this.socket?.disconnect();
+    // The byes wait on their peers' chains: disconnect once they went out (or after a grace period).
+    const socket = this.socket;
+    const grace = new Promise((resolve) => setTimeout(resolve, PEER_CLOSE_GRACE_MS));
+    void Promise.race([Promise.allSettled(running.map((e) => e.chain)), grace]).then(() => socket?.disconnect());
     this.socket = null;
+    this.mesh = this.newMesh();
     this.role = "None";
     this.hostId = null;
     this.stopping = false;
@@ -209,20 +207,12 @@ export class PeerClient {
     this.socket = socket;
     socket.on("message", (body: unknown) => {
       const m = parseMessage(body);
-      if (!m) return;
-      // One ordered chain per remote peer (as the native client has one task per peer): a vanilla
-      // wait for one peer never delays another, and one peer's messages are handled in order.
-      const key = m.type === MessageType.callMe ? m.me! : m.from!;
-      const next = (this.chains.get(key) ?? Promise.resolve())
-        .then(() => this.handle(m))
-        .catch((e) => console.warn("webrtc_p2p: message handling failed", e));
-      this.chains.set(key, next);
-      void next.then(() => {
-        if (this.chains.get(key) === next) this.chains.delete(key);
-      });
+      if (!m || this.socket !== socket) return;
+      this.feed({ ownId: socket.id ?? "" });
+      this.feed({ signal: m });
     });
     socket.on("user disconnected", (body: { id?: unknown }) => {
-      if (body && typeof body.id === "string") this.closePeer(body.id);
+      if (body && typeof body.id === "string" && this.socket === socket) this.feed({ userDisconnected: body.id });
     });
     socket.on("disconnect", (reason: string) => {
       // Our own stop() disconnects too; only a drop is an event. P2P links stay up.
@@ -250,170 +240,146 @@ export class PeerClient {
     this.socket?.emit("message", m);
   }
 
-  private async handle(m: Message): Promise<void> {
-    const from = m.from!;
-    switch (m.type) {
-      case MessageType.join:
-        if (this.role !== "Host" || this.peers.has(from) || this.full(from)) return;
-        // As Extreal's host and our native one: every existing member is asked to call the newcomer
-        // right away, so those offers run alongside the host's own (not after its answer).
-        for (const member of this.peers.keys()) if (member !== from) this.send(callMe(member, m));
-        await this.offer(from, m.trickle === true);
-        break;
-      case MessageType.callMe:
-        // Only our host introduces newcomers; anyone else could make us dial made-up ids.
-        if (this.role !== "Client" || from !== this.hostId) return;
-        if (m.me === this.clientId || this.peers.has(m.me!) || this.full(m.me!)) return;
-        await this.offer(m.me!, m.trickle === true);
-        break;
-      case MessageType.offer:
-        // The host always offers, so it never answers.
-        if (this.role !== "Client" || (!this.peers.has(from) && this.full(from))) return;
-        await this.answer(m);
-        break;
-      case MessageType.answer: {
-        const peer = this.peers.get(from);
-        if (!peer) return;
-        await peer.pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
-        this.flushRemote(peer);
-        this.send(message(MessageType.done, from));
-        break;
-      }
-      case MessageType.done:
-        if (from === this.hostId) {
-          this.hostDone = true;
-          this.checkStarted();
-        }
-        break;
-      case MessageType.candidate: {
-        const peer = this.peers.get(from);
-        const ice = peer?.remote.push(m.ice!);
-        if (peer && ice) await peer.pc.addIceCandidate(ice).catch(() => {});
-        break;
-      }
-      case MessageType.bye:
-        this.closePeer(from);
-        break;
+  // ---------------------------------------------------------------- carrying the machine's outputs out
+
+  /** Feeds one input to the machine and carries its outputs out, in order. */
+  private feed(input: MeshInput): void {
+    for (const out of this.mesh.handle(input)) this.carry(out);
+  }
+
+  private carry(out: MeshOutput): void {
+    if ("send" in out) this.send(out.send);
+    else if ("op" in out) this.execute(out);
+    else if ("event" in out) this.emit(out.event, out.arg);
+    else if ("started" in out) {
+      const waiter = this.startWaiter;
+      this.startWaiter = null;
+      if (waiter) clearTimeout(waiter.timer);
+      this.emit("started", this.clientId ?? out.started);
+      waiter?.resolve();
+    } else {
+      const mesh = this.mesh;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.mesh === mesh) this.feed({ timer: out.timer });
+      }, out.ms);
+      this.timers.add(timer);
     }
-  }
-
-  // ---------------------------------------------------------------- peers
-
-  /** True (and logged) when `maxPeers` connections are open: no connection to `id`. */
-  private full(id: string): boolean {
-    if (this.peers.size < this.config.maxPeers) return false;
-    console.warn(`webrtc_p2p: peer limit (${this.config.maxPeers}) reached; not connecting to ${id}`);
-    return true;
-  }
-
-  private async offer(id: string, remoteTrickle: boolean): Promise<void> {
-    const peer = await this.createPeer(id, true, offererTrickles(this.config.trickleIce, remoteTrickle));
-    await peer.pc.setLocalDescription(await peer.pc.createOffer());
-    await this.sendLocalDescription(peer, MessageType.offer);
-  }
-
-  private async answer(offer: Message): Promise<void> {
-    const id = offer.from!;
-    const peer = this.peers.get(id) ?? (await this.createPeer(id, false, answererTrickles(this.config.trickleIce, offer)));
-    await peer.pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
-    this.flushRemote(peer);
-    await peer.pc.setLocalDescription(await peer.pc.createAnswer());
-    await this.sendLocalDescription(peer, MessageType.answer);
   }
 
   /**
-   * Sends the offer or answer just set: at once when trickling (candidates follow), after gathering
-   * (or the vanilla timeout) otherwise; then the candidates that waited for it.
+   * Queues `op` on its peer's chain (the chain starts with `create`). A close runs at once: the
+   * work still queued for that pc is abandoned (only its messages, such as a bye, still go out).
    */
-  private async sendLocalDescription(peer: Peer, type: typeof MessageType.offer | typeof MessageType.answer): Promise<void> {
-    if (!peer.trickling) await this.gathered(peer.pc);
-    if (peer.closed) return;
-    this.send(message(type, peer.id, { sdp: peer.pc.localDescription!.sdp }, this.config.trickleIce));
-    this.flushLocal(peer);
+  private execute(op: PeerOp): void {
+    if (op.op === "create") {
+      const executor: Executor = { pc: null, chain: Promise.resolve() };
+      this.executors.set(op.peer, executor);
+      executor.chain = this.createPc(op.peer, op.offerer, executor);
+      return;
+    }
+    const executor = this.executors.get(op.peer);
+    if (!executor) return;
+    if (op.op === "close") {
+      this.closeNow(op.peer, executor);
+      return;
+    }
+    const [mesh, socket] = [this.mesh, this.socket];
+    executor.chain = executor.chain
+      .then(() => this.run(op, executor, mesh, socket))
+      .catch((e) => console.warn(`webrtc_p2p: ${op.op} for ${op.peer} failed`, e));
   }
 
-  private async createPeer(id: string, isOffer: boolean, trickling: boolean): Promise<Peer> {
-    this.closePeer(id);
-    const pc = new RTCPeerConnection(this.config.pcConfig);
-    const peer: Peer = { id, pc, trickling, localSent: false, localQueue: [], remote: new CandidateQueue(), connected: false, closed: false };
-    this.peers.set(id, peer);
-    pc.onicecandidate = (e) => {
-      if (!peer.trickling || !e.candidate || !e.candidate.candidate) return;
-      const ice = e.candidate.toJSON() as IceInit;
-      if (peer.localSent) this.send(message(MessageType.candidate, id, { ice }));
-      else peer.localQueue.push(ice);
-    };
-    pc.oniceconnectionstatechange = () => {
-      const state = pc.iceConnectionState;
-      if ((state === "connected" || state === "completed") && !peer.connected) {
-        peer.connected = true;
-        this.emit("userConnected", id);
-        this.checkStarted();
-      } else if (state === "failed" || state === "closed") {
-        this.closePeer(id);
-      }
-    };
-    this.emit("userConnecting", id);
-    for (const hook of this.createHooks) {
-      try {
-        await hook(id, isOffer, pc);
-      } catch (e) {
-        console.warn("webrtc_p2p: a pc-create hook failed", e);
+  private async run(op: PeerOp, executor: Executor, mesh: Mesh, socket: Socket | null): Promise<void> {
+    if (op.op === "send") {
+      socket?.emit("message", op.message);
+      return;
+    }
+    const pc = executor.pc;
+    if (!pc) return;
+    switch (op.op) {
+      case "createOffer":
+        try {
+          receiveAudio(pc);
+          await pc.setLocalDescription(await pc.createOffer());
+        } catch (e) {
+          console.warn("webrtc_p2p: offer failed", e);
+          if (this.mesh === mesh) this.feed({ pc: op.peer, event: "offerFailed" });
+          return;
+        }
+        this.gatheredAlready(op.peer, pc, executor, mesh);
+        return;
+      case "createAnswer":
+        await pc.setLocalDescription(await pc.createAnswer());
+        this.gatheredAlready(op.peer, pc, executor, mesh);
+        return;
+      case "setRemote":
+        await pc.setRemoteDescription({ type: op.offer ? "offer" : "answer", sdp: op.sdp });
+        return;
+      case "addCandidate":
+        await pc.addIceCandidate(op.ice).catch(() => {});
+        return;
+      case "sendDescription": {
+        const type = op.offer ? MessageType.offer : MessageType.answer;
+        socket?.emit("message", message(type, op.peer, { sdp: pc.localDescription?.sdp ?? "" }, op.trickle));
+        return;
       }
     }
-    return peer;
   }
 
-  /** Resolves when ICE gathering completes or the vanilla timeout passes (no polling). */
-  private gathered(pc: RTCPeerConnection): Promise<void> {
-    if (pc.iceGatheringState === "complete") return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        pc.removeEventListener("icegatheringstatechange", check);
-        resolve();
-      };
-      const check = () => {
-        if (pc.iceGatheringState === "complete") done();
-      };
-      const timer = setTimeout(done, this.config.vanillaIceTimeoutMs);
-      pc.addEventListener("icegatheringstatechange", check);
-    });
+  /** A pc with nothing to gather may be complete without an event: tell the machine (it ignores repeats). */
+  private gatheredAlready(id: string, pc: RTCPeerConnection, executor: Executor, mesh: Mesh): void {
+    if (pc.iceGatheringState === "complete" && executor.pc === pc && this.mesh === mesh) this.feed({ pc: id, event: "gatheringComplete" });
   }
 
-  private flushLocal(peer: Peer): void {
-    peer.localSent = true;
-    for (const ice of peer.localQueue) this.send(message(MessageType.candidate, peer.id, { ice }));
-    peer.localQueue = [];
-  }
-
-  private flushRemote(peer: Peer): void {
-    for (const ice of peer.remote.open()) void peer.pc.addIceCandidate(ice).catch(() => {});
-  }
-
-  private checkStarted(): void {
-    if (this.role !== "Client" || !this.hostDone || !this.startWaiter) return;
-    const host = this.hostId ? this.peers.get(this.hostId) : undefined;
-    if (!host?.connected) return;
-    clearTimeout(this.startWaiter.timer);
-    const waiter = this.startWaiter;
-    this.startWaiter = null;
-    this.emit("started", this.clientId ?? "");
-    waiter.resolve();
-  }
-
-  private closePeer(id: string): void {
-    const peer = this.peers.get(id);
-    if (!peer || peer.closed) return;
-    peer.closed = true;
-    this.peers.delete(id);
-    this.emit("userDisconnecting", id);
-    peer.pc.close();
+  /** Closes the pc, runs the close hooks and tells the machine the executor is gone. */
+  private closeNow(id: string, executor: Executor): void {
+    const pc = executor.pc;
+    executor.pc = null;
+    this.executors.delete(id);
+    pc?.close();
     for (const hook of this.closeHooks) {
       try {
         hook(id);
       } catch (e) {
         console.warn("webrtc_p2p: a pc-close hook failed", e);
+      }
+    }
+    this.feed({ pc: id, event: "closed" });
+  }
+
+  /** Creates the pc, wires its events into the machine and runs the create hooks. */
+  private async createPc(id: string, isOffer: boolean, executor: Executor): Promise<void> {
+    const mesh = this.mesh;
+    const report = (input: MeshInput) => {
+      if (this.mesh === mesh && executor.pc === pc) this.feed(input);
+    };
+    let pc: RTCPeerConnection;
+    try {
+      pc = new RTCPeerConnection(this.config.pcConfig);
+    } catch (e) {
+      console.warn("webrtc_p2p: cannot create a peer connection", e);
+      this.executors.delete(id);
+      if (this.mesh === mesh) this.feed({ pc: id, event: "closed" });
+      return;
+    }
+    executor.pc = pc;
+    pc.onicecandidate = (e) => {
+      if (e.candidate && e.candidate.candidate) report({ pc: id, event: "localCandidate", ice: e.candidate.toJSON() as Message["ice"] & object });
+    };
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") report({ pc: id, event: "gatheringComplete" });
+    });
+    pc.oniceconnectionstatechange = () => {
+      const state = pc.iceConnectionState;
+      if (state === "connected" || state === "completed") report({ pc: id, event: "connected" });
+      else if (state === "failed" || state === "closed") report({ pc: id, event: "failed" });
+    };
+    for (const hook of this.createHooks) {
+      try {
+        await hook(id, isOffer, pc);
+      } catch (e) {
+        console.warn("webrtc_p2p: a pc-create hook failed", e);
       }
     }
   }
@@ -427,4 +393,15 @@ export class PeerClient {
       }
     }
   }
+}
+
+/**
+ * Every offer has an audio section, as the native client's: recvonly unless a hook added audio, so
+ * a peer with a microphone can talk to this one whoever offers (the answerer cannot add a section
+ * the offer lacks without a renegotiation the protocol does not have). ~300 bytes of SDP; no extra
+ * ICE or DTLS (one bundled transport).
+ */
+function receiveAudio(pc: RTCPeerConnection): void {
+  if (pc.getTransceivers().some((t) => t.receiver.track.kind === "audio")) return;
+  pc.addTransceiver("audio", { direction: "recvonly" });
 }

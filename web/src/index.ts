@@ -2,8 +2,10 @@ export { PeerClient, HostNameAlreadyExistsError, CreateHostRejectedError } from 
 export type { PeerConfig, PeerRole, PeerEvents, PeerEventName, PcCreateHook, PcCloseHook } from "./PeerClient.js";
 export * from "./protocol.js";
 export { PeerAdapter } from "./PeerAdapter.js";
-export type { PeerClientProvider } from "./PeerAdapter.js";
+export type { PeerClientProvider, PeerAdapterOptions } from "./PeerAdapter.js";
 export { addAction, addFunction, callback, bridge } from "./bridge.js";
 export * from "./codes.g.js";
 export { peerStats, collectStats, summarize } from "./stats.js";
 export type { PeerStats, CandidateInfo, DataChannelStats, AudioTrackStats, StatsSource } from "./stats.js";
+export { Voice, levelOf } from "./voice.js";
+export type { VoiceOptions } from "./voice.js";

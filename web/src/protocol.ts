@@ -1,6 +1,6 @@
 /**
- * The signaling vocabulary and the trickle capability rule of docs/protocol.md, as pure functions so
- * they are unit-tested without sockets or WebRTC.
+ * The signaling vocabulary of docs/protocol.md (message shapes, parsing, create-host replies) as pure
+ * functions, unit-tested without sockets; the mesh's decisions are in mesh.ts.
  */
 
 import { Limits, MessageType, Reason } from "./protocol.g.js";
@@ -74,21 +74,6 @@ export function message(type: string, to: string, fields: Partial<Message> = {},
   return m;
 }
 
-/** Rule 3: an offerer trickles iff it supports trickle and knows the remote does. */
-export function offererTrickles(selfTrickle: boolean, remoteTrickle: boolean): boolean {
-  return selfTrickle && remoteTrickle;
-}
-
-/** Rule 4: an answerer trickles iff the offer carried the flag and it supports trickle itself. */
-export function answererTrickles(selfTrickle: boolean, offer: Message): boolean {
-  return selfTrickle && offer.trickle === true;
-}
-
-/** Rule 2: `call me` forwards the newcomer's capability as seen on its `join`. */
-export function callMe(member: string, join: Message): Message {
-  return message(MessageType.callMe, member, { me: join.from }, join.trickle === true);
-}
-
 /**
  * Validates an incoming `message` body: a known type, a sender, and the fields that type needs.
  * Returns a copy without its null fields (`me: null`, `sdp: null`, `trickle: null`, `ice: null` are absent).
@@ -119,27 +104,4 @@ export function parseMessage(body: unknown): Message | null {
       return null;
   }
   return m as unknown as Message;
-}
-
-/**
- * Candidates that arrive before the remote description is applied wait here (rule 5).
- */
-export class CandidateQueue {
-  private pending: IceInit[] = [];
-  private ready = false;
-
-  /** Returns the candidate to apply now, or null when it was queued (at most `Limits.maxQueuedCandidates`; a flood before the offer loses the rest). */
-  push(ice: IceInit): IceInit | null {
-    if (this.ready) return ice;
-    if (this.pending.length < Limits.maxQueuedCandidates) this.pending.push(ice);
-    return null;
-  }
-
-  /** The remote description is set: returns what waited, in order. */
-  open(): IceInit[] {
-    this.ready = true;
-    const out = this.pending;
-    this.pending = [];
-    return out;
-  }
 }

@@ -25,11 +25,22 @@ export interface DataChannelStats {
   bytesReceived: number;
 }
 
-/** Loss and jitter of one received audio track. */
+/**
+ * Reception of one remote audio track (an inbound-rtp entry of kind audio), in the native client's
+ * terms (src/rtc/stats.rs). The native client also counts `underruns` and `ended`, which the
+ * browser's report has no figure for.
+ */
 export interface AudioTrackStats {
   trackId: string;
+  packetsReceived: number;
   packetsLost: number;
+  /** Packets the jitter buffer dropped for arriving too late (or early): `packetsDiscarded`. */
+  packetsLate: number;
   jitterMs: number;
+  /** The jitter buffer's mean delay so far, ms (the native client gives its current depth). */
+  bufferedMs: number;
+  /** Audio synthesised by loss concealment, ms. */
+  concealedMs: number;
 }
 
 /** The summary of one peer connection; every key is always present, absent values are null. */
@@ -47,7 +58,7 @@ export interface PeerStats {
   bytesSent: number;
   bytesReceived: number;
   dataChannels: DataChannelStats[];
-  /** Per received audio track (inbound-rtp of kind audio). The native client reports more fields per track (docs/voice.md). */
+  /** Per received audio track (inbound-rtp of kind audio). */
   audio: AudioTrackStats[];
 }
 
@@ -96,7 +107,16 @@ export function summarize(peerId: string, pc: Pick<StatsSource, "connectionState
       .sort((a, b) => a.id - b.id),
     audio: entries
       .filter((e) => e.type === "inbound-rtp" && e.kind === "audio")
-      .map((e) => ({ trackId: String(e.trackIdentifier ?? e.id), packetsLost: num(e.packetsLost), jitterMs: num(e.jitter) * 1000 })),
+      .map((e) => ({
+        trackId: String(e.trackIdentifier ?? e.id),
+        packetsReceived: num(e.packetsReceived),
+        packetsLost: num(e.packetsLost),
+        packetsLate: num(e.packetsDiscarded),
+        jitterMs: num(e.jitter) * 1000,
+        bufferedMs: num(e.jitterBufferEmittedCount) > 0 ? (num(e.jitterBufferDelay) / num(e.jitterBufferEmittedCount)) * 1000 : 0,
+        // Samples at the decoder's rate: scaled by the received duration over the received samples.
+        concealedMs: num(e.totalSamplesReceived) > 0 ? (num(e.concealedSamples) / num(e.totalSamplesReceived)) * num(e.totalSamplesDuration) * 1000 : 0,
+      })),
   };
 }
 

@@ -11,6 +11,10 @@ export const CHROMIUM_ARGS = [
   // mDNS names), and grant media so Chromium offers host candidates at all (and a fake microphone).
   "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
   "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+  // Voice tests: remote audio plays through <audio> elements and WebAudio without a user gesture.
+  // The fake microphone beeps (a 400 Hz square wave, 20 ms every 500 ms: Chromium's
+  // media/audio/simple_sources.cc); there is no sound card, output goes to a fake sink.
+  "--autoplay-policy=no-user-gesture-required",
 ];
 
 export function launchChromium() {

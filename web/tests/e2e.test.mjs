@@ -3,60 +3,25 @@
 // exchange data-channel messages both ways. Real signaling server, real WebRTC on loopback.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join as joinPath } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, mediaContext } from "./chromium.mjs";
+import { openPage as openDemoPage, openUnityPage as openUnityDemoPage, startProcess, startStack, unityCallback, unityConfig } from "./harness.mjs";
 
-const { P2P_SIGNALING_BIN, P2P_NATIVE_CHAT_BIN } = process.env;
-const children = [];
-let browser, context, signalingUrl, demoUrl;
-
-/** Starts a process and resolves with the first stdout line matching `pattern` (and a line stream). */
-function startProcess(cmd, args, pattern, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"], ...opts });
-  children.push(child);
-  const lines = [];
-  const waiters = [];
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    lines.push(line);
-    for (const w of [...waiters]) if (w.re.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
-  });
-  const waitLine = (re, ms = 30000) => {
-    const seen = lines.find((l) => re.test(l));
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const w = { re, resolve };
-      waiters.push(w);
-      setTimeout(() => reject(new Error(`${cmd} never printed ${re}; got:\n${lines.join("\n")}`)), ms);
-    });
-  };
-  return waitLine(pattern).then((line) => ({ child, line, waitLine }));
-}
+const { P2P_NATIVE_CHAT_BIN } = process.env;
+let stack, signalingUrl;
 
 before(async () => {
-  const server = await startProcess(P2P_SIGNALING_BIN, ["--bind", "127.0.0.1:0"], /listening on/);
-  signalingUrl = server.line.match(/(http:\/\/\S+)/)[1];
-  const demo = await startProcess("node", ["scripts/serve.mjs", "--port", "0", "--signaling", signalingUrl], /demo listening on/);
-  demoUrl = demo.line.match(/(http:\/\/\S+)/)[1];
-  browser = await launchChromium();
-  context = await mediaContext(browser, demoUrl);
+  stack = await startStack();
+  signalingUrl = stack.signalingUrl;
 });
 
 after(async () => {
-  await browser?.close();
-  for (const c of children) c.kill();
+  await stack?.stop();
 });
 
-async function openPage() {
-  const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e));
-  await page.goto(demoUrl);
-  await page.waitForFunction(() => document.getElementById("signaling").textContent.length > 0);
-  return page;
-}
+const openPage = () => openDemoPage(stack.context, stack.demoUrl);
+const openUnityPage = () => openUnityDemoPage(stack.context, stack.demoUrl);
 
 const logHas = (page, text, timeout = 30000) =>
   page.waitForFunction((t) => document.getElementById("log").textContent.includes(t), text, { timeout });
@@ -251,51 +216,9 @@ test("the demo draws a group of three pages and a native peer live, and the stat
 
 // ---------------------------------------------------------------- the Unity WebGL bridge
 
-/**
- * Plays Unity's part in a page: evaluates the real jslib (unity/Plugins/WebGL/WebRtcP2p.jslib) over a
- * small emulation of emscripten's string heap, then calls its exports as WebGLPeerClient.cs does.
- */
-async function openUnityPage() {
-  const jslib = await readFile(new URL("../../unity/Plugins/WebGL/WebRtcP2p.jslib", import.meta.url), "utf8");
-  const page = await openPage();
-  await page.evaluate((source) => {
-    const heap = new Map();
-    let next = 1;
-    const put = (s) => { const p = next++; heap.set(p, s); return p; };
-    const table = {};
-    const lib = {};
-    // What emscripten does at build time: expand the dynCall macro into a function-table lookup.
-    const body = source.replace("{{{ makeDynCall('viii', 'callback') }}}", "table[callback]");
-    new Function("LibraryManager", "mergeInto", "UTF8ToString", "lengthBytesUTF8", "_malloc", "stringToUTF8", "_free", "table", body)(
-      { library: lib }, (l, o) => Object.assign(l, o), (p) => heap.get(p) ?? "", (s) => new TextEncoder().encode(s).length,
-      () => put(""), (s, p) => heap.set(p, s), (p) => heap.delete(p), table);
-    const adapter = new window.webrtcP2p.PeerAdapter();
-    adapter.adapt();
-    const calls = [];
-    table[1] = (n, a, b) => calls.push([heap.get(n), heap.get(a), heap.get(b)]);
-    lib.WebRtcP2p_SetCallback(1);
-    window.__unity = {
-      calls,
-      action: (name, arg = "") => lib.WebRtcP2p_CallAction(put(`WebGLPeerClient#${name}`), put(arg), put("")),
-      // The app's own part, as the seed's DataChannelClient: a channel per connection via getPeerClient.
-      addChannelHook: () => adapter.getPeerClient().addPcCreateHook((id, isOffer, pc) => { if (isOffer) pc.createDataChannel("sample"); }),
-      func: (name) => heap.get(lib.WebRtcP2p_CallFunction(put(`WebGLPeerClient#${name}`), put(""), put(""))),
-    };
-  }, jslib);
-  return page;
-}
-
-/** The argument of the first callback named `name` (waits for it). */
-async function unityCallback(page, name) {
-  const full = `WebGLPeerClient#${name}`;
-  await page.waitForFunction((n) => window.__unity.calls.some((c) => c[0] === n), full, { timeout: 30000 });
-  return page.evaluate((n) => window.__unity.calls.find((c) => c[0] === n)[1], full);
-}
-
 test("the adapter's bridge actions work the way Unity's jslib calls them", async () => {
   const name = `unity-${Date.now()}`;
-  const config = JSON.stringify({ signalingUrl, iceServers: [], p2pTimeoutMs: 15000, vanillaIceTimeoutMs: 2000, trickleIce: true,
-    socket: { connectionTimeoutMs: 5000, reconnection: false } });
+  const config = unityConfig(signalingUrl);
   const host = await openUnityPage();
   await host.evaluate(([c, n]) => { window.__unity.action("WebGLPeerConfig", c); window.__unity.addChannelHook(); window.__unity.action("DoStartHostAsync", n); }, [config, name]);
   assert.deepEqual(JSON.parse(await unityCallback(host, "ReceiveStartHostResponse")), { status: 0 });

@@ -70,6 +70,13 @@ class FakePc extends EventTarget {
   localDescription: { type: string; sdp: string } | null = null;
   onicecandidate: unknown = null;
   oniceconnectionstatechange: unknown = null;
+  transceivers: { receiver: { track: { kind: string } }; direction: string }[] = [];
+  getTransceivers() {
+    return this.transceivers;
+  }
+  addTransceiver(kind: string, init: { direction: string }) {
+    this.transceivers.push({ receiver: { track: { kind } }, direction: init.direction });
+  }
   async createOffer() {
     await offerGate;
     return { type: "offer", sdp: "v=0 offer" };
@@ -157,6 +164,34 @@ describe("call me", () => {
     const socket = sockets[0];
     socket.fire("message", { type: "call me", from: "h", to: "sid-1", me: "n", sdp: null, trickle: null });
     await vi.waitFor(() => expect(socket.messages().some((m) => m.type === "offer" && m.to === "n")).toBe(true));
+    client.stop();
+  });
+});
+
+describe("audio in offers", () => {
+  it("every offer has an audio section, recvonly unless a hook added audio (as the native client's)", async () => {
+    const { client, socket } = await startedHost();
+    const pcs = new Map<string, FakePc>();
+    client.addPcCreateHook((id, _isOffer, pc) => {
+      pcs.set(id, pc as unknown as FakePc);
+      if (id === "talker") pc.addTransceiver("audio", { direction: "sendrecv" });
+    });
+    socket.fire("message", { type: "join", from: "quiet", to: "sid-1", trickle: true });
+    socket.fire("message", { type: "join", from: "talker", to: "sid-1", trickle: true });
+    await vi.waitFor(() => expect(socket.messages().filter((m) => m.type === "offer").length).toBe(2));
+    expect(pcs.get("quiet")!.transceivers.map((t) => t.direction)).toEqual(["recvonly"]);
+    expect(pcs.get("talker")!.transceivers.map((t) => t.direction)).toEqual(["sendrecv"]);
+  });
+
+  it("an answerer adds none: the offer has the sections", async () => {
+    const client = new PeerClient({ signalingUrl: "http://127.0.0.1:1", p2pTimeoutMs: 60000 });
+    const pcs: FakePc[] = [];
+    client.addPcCreateHook((_id, _isOffer, pc) => void pcs.push(pc as unknown as FakePc));
+    void client.startClient("h").catch(() => {});
+    await vi.waitFor(() => expect(sockets[0]?.emitted.length).toBe(1));
+    sockets[0].fire("message", { type: "offer", from: "h", to: "sid-1", sdp: "v=0 offer" });
+    await vi.waitFor(() => expect(sockets[0].messages().some((m) => m.type === "answer")).toBe(true));
+    expect(pcs[0].transceivers).toEqual([]);
     client.stop();
   });
 });

@@ -10,7 +10,8 @@ const chromiumReport = [
   { type: "remote-candidate", id: "R2", candidateType: "srflx", protocol: "udp", address: "10.0.0.2", port: 6000 },
   { type: "data-channel", id: "D3", label: "mesh", dataChannelIdentifier: 3, state: "open", messagesSent: 1, bytesSent: 10, messagesReceived: 2, bytesReceived: 20 },
   { type: "data-channel", id: "D1", label: "chat", dataChannelIdentifier: 1, state: "open", messagesSent: 4, bytesSent: 40, messagesReceived: 5, bytesReceived: 50 },
-  { type: "inbound-rtp", id: "IA", kind: "audio", trackIdentifier: "mic", packetsLost: 3, jitter: 0.004 },
+  { type: "inbound-rtp", id: "IA", kind: "audio", trackIdentifier: "mic", packetsReceived: 500, packetsLost: 3, packetsDiscarded: 1, jitter: 0.004,
+    jitterBufferDelay: 96, jitterBufferEmittedCount: 1600, concealedSamples: 960, totalSamplesReceived: 480000, totalSamplesDuration: 10 },
   { type: "inbound-rtp", id: "IV", kind: "video", packetsLost: 7, jitter: 1 },
 ];
 const connected = { connectionState: "connected", iceConnectionState: "connected" };
@@ -32,7 +33,7 @@ describe("link stats summary from getStats() (the native client's shape)", () =>
         { label: "chat", id: 1, state: "open", messagesSent: 4, bytesSent: 40, messagesReceived: 5, bytesReceived: 50 },
         { label: "mesh", id: 3, state: "open", messagesSent: 1, bytesSent: 10, messagesReceived: 2, bytesReceived: 20 },
       ],
-      audio: [{ trackId: "mic", packetsLost: 3, jitterMs: 4 }],
+      audio: [{ trackId: "mic", packetsReceived: 500, packetsLost: 3, packetsLate: 1, jitterMs: 4, bufferedMs: 60, concealedMs: 20 }],
     });
   });
 

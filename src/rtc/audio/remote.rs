@@ -14,6 +14,7 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
 /// Output rates `read_pcm` accepts.
 pub const MIN_OUTPUT_RATE: u32 = 8_000;
+/// Highest output rate `read_pcm` accepts.
 pub const MAX_OUTPUT_RATE: u32 = 192_000;
 /// Output channel counts `read_pcm` accepts (beyond stereo, the extra channels are silent).
 pub const MAX_OUTPUT_CHANNELS: u32 = 8;
@@ -35,7 +36,7 @@ impl RemoteAudioTrack {
     /// Starts receiving `track` (an audio track webrtc-rs announced).
     pub(in crate::rtc) async fn start(track: Arc<dyn TrackRemote>) -> Result<RemoteAudioTrack> {
         let id: Arc<str> = track.track_id().await.to_string().into();
-        let depacketizer = Depacketizer::new().map_err(P2pError::Rtc)?;
+        let depacketizer = Depacketizer::new().map_err(|e| P2pError::Rtc(e.into()))?;
         let state =
             Arc::new(Mutex::new(State { playout: Playout::default(), received: Default::default(), ended: false }));
         tokio::spawn(receive(track, depacketizer, Arc::downgrade(&state)));

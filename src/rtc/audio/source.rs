@@ -25,9 +25,11 @@ use webrtc::rtp_transceiver::RtpSender;
 
 /// Sample rates a source accepts (Opus's own rates are encoded without resampling).
 pub const MIN_SAMPLE_RATE: u32 = 8_000;
+/// Highest sample rate a source accepts.
 pub const MAX_SAMPLE_RATE: u32 = 48_000;
 /// Bitrates a source accepts, bits per second (0 picks libopus's default for the channel count).
 pub const MIN_BITRATE: u32 = 6_000;
+/// Highest bitrate a source accepts, bits per second.
 pub const MAX_BITRATE: u32 = 510_000;
 /// At most this much pushed audio waits for the encoder; beyond it the oldest is dropped, so an
 /// app pushing faster than real time costs bounded memory.
@@ -102,7 +104,7 @@ impl AudioSource {
             None => (SampleRate::Hz48000, Some(Resampler::new(sample_rate, OPUS_RATE, channels as usize))),
         };
         let mut encoder = Encoder::new(opus_channels, encoder_rate, Application::Voip)
-            .map_err(|e| P2pError::Rtc(format!("cannot create the Opus encoder: {e:?}")))?;
+            .map_err(|e| P2pError::Rtc(format!("cannot create the Opus encoder: {e:?}").into()))?;
         if bitrate != 0 {
             encoder
                 .set_bitrate(Bitrate::Value(bitrate))
@@ -171,6 +173,7 @@ impl AudioSource {
         self.shared.channels as u32
     }
 
+    /// What the source has pushed, encoded and dropped so far.
     pub fn counters(&self) -> SourceCounters {
         let s = &self.shared;
         SourceCounters {
@@ -219,8 +222,8 @@ impl AudioSource {
     }
 }
 
-fn rtc_err(e: impl std::fmt::Display) -> P2pError {
-    P2pError::Rtc(e.to_string())
+fn rtc_err(e: impl std::error::Error + Send + Sync + 'static) -> P2pError {
+    P2pError::Rtc(crate::error::Cause::of(e))
 }
 
 /// A random SSRC (RFC 3550 wants them random, so that members' streams don't collide).

@@ -36,9 +36,13 @@ namespace WebRtcP2p
                 throw new ArgumentNullException("config");
             }
             current = this;
+            Voice = new WebGLVoice(this);
             WebRtcP2p_SetCallback(OnCallback);
             Call("WebGLPeerConfig", config.ToJson());
         }
+
+        /// <summary>Voice: the browser captures and plays, C# steers (microphone, mute, volume, levels).</summary>
+        public WebGLVoice Voice { get; private set; }
 
         public override bool IsRunning { get { return !disposed && Function("IsRunning") == "true"; } }
 
@@ -111,7 +115,7 @@ namespace WebRtcP2p
             CompleteEvents();
         }
 
-        private Task<string> Request(string action, string reply, string arg)
+        internal Task<string> Request(string action, string reply, string arg)
         {
             ThrowIfDisposed();
             if (pending.ContainsKey(reply))
@@ -135,6 +139,8 @@ namespace WebRtcP2p
                 case "HandleOnUserConnecting": Raise(5, arg); break;
                 case "HandleOnUserConnected": Raise(6, arg); break;
                 case "HandleOnUserDisconnecting": Raise(7, arg); break;
+                case "HandleOnVoiceTrack": Voice.Raise(true, arg); break;
+                case "HandleOnVoiceEnded": Voice.Raise(false, arg); break;
                 default: Complete(name, arg); break;
             }
         }
@@ -171,7 +177,8 @@ namespace WebRtcP2p
         }
 
         private static void Call(string action, string arg) { WebRtcP2p_CallAction(Prefix + action, arg, ""); }
-        private static string Function(string name) { return WebRtcP2p_CallFunction(Prefix + name, "", ""); }
+        private static string Function(string name) { return Function(name, "", ""); }
+        internal static string Function(string name, string str1, string str2) { return WebRtcP2p_CallFunction(Prefix + name, str1, str2); }
         private static string NullIfEmpty(string s) { return string.IsNullOrEmpty(s) ? null : s; }
 
         private void ThrowIfDisposed()
