@@ -25,14 +25,15 @@ namespace WebRtcP2p.Tests
                 var all = new[] { host, client };
                 Pump.Wait(host.Client.StartHostAsync("voice-" + Guid.NewGuid().ToString("N").Substring(0, 8)), Long, all);
                 Pump.Wait(client.Client.StartClientAsync(host.Client.ClientId), Long, all);
-                using (var stop = new CancellationTokenSource())
+                var stop = new CancellationTokenSource();
+                var speakers = new[] { Speak(hostMic, 440, stop.Token), Speak(clientMic, 660, stop.Token) };
+                try
                 {
-                    var speakers = new[] { Speak(hostMic, 440, stop.Token), Speak(clientMic, 660, stop.Token) };
                     // A remote track is announced with its first packet, i.e. once the member talks.
                     Pump.Until(() => hostVoice.Peers.Count == 1 && clientVoice.Peers.Count == 1, Long, "a track each way", all);
                     var fromHost = clientVoice.TrackOf(host.Client.ClientId);
                     var fromClient = hostVoice.TrackOf(client.Client.ClientId);
-                    Listen(fromHost, 300, 1, all);
+                    Listen(fromHost, 1000, 1, all); // settle: first packets, the playout depth adapting
                     var heardByClient = Listen(fromHost, 1000, 1, all);
                     var heardByHost = Listen(fromClient, 1000, 2, all);
                     AssertTone(heardByClient, 440, "the client hears the host");
@@ -52,6 +53,10 @@ namespace WebRtcP2p.Tests
                     clientVoice.AudioLevelChanged += (id, level) => levels.Add(level);
                     clientVoice.PollLevels();
                     Assert.True(levels.Contains(0), "AudioLevelChanged reports the silence");
+                }
+                finally
+                {
+                    // Before the sources are disposed, whatever happened above.
                     stop.Cancel();
                     foreach (var s in speakers) s.Join();
                 }
