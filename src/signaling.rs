@@ -159,6 +159,8 @@ impl Signaling {
             builder = builder.auth(auth.clone());
         }
         let builder = builder
+            // rustls inside the plugin (no system OpenSSL), trusting the app's extra CAs too.
+            .tls_config(crate::tls::client_config(config.socket.ca_certificates_pem.as_deref())?)
             .transport_type(TransportType::Websocket)
             // Reconnecting is the session's job (`mesh::link`): a new socket has a new id and, for a
             // host, a group to re-create, which rust_socketio's own reconnect knows nothing about.
@@ -173,7 +175,7 @@ impl Signaling {
         let deadline = tokio::time::Instant::now() + config.connection_timeout();
         let client = match tokio::time::timeout_at(deadline, builder.connect()).await {
             Ok(Ok(client)) => client,
-            Ok(Err(e)) => return Err(P2pError::ConnectFailed(e.to_string())),
+            Ok(Err(e)) => return Err(P2pError::ConnectFailed(with_causes(&e))),
             Err(_) => return Err(P2pError::ConnectFailed("connection timed out".into())),
         };
         let id = match tokio::time::timeout_at(deadline, connected_rx).await {
@@ -295,6 +297,22 @@ fn connect_error_reason(text: &str) -> Option<String> {
     let (_, data) = text.split_once("ConnectError frame: ")?;
     let reason = serde_json::from_str::<Value>(data).ok().and_then(|v| v["message"].as_str().map(str::to_string));
     Some(reason.unwrap_or_else(|| data.trim().to_string()))
+}
+
+/// An error with the causes it wraps: rust_socketio says only "EngineIO Error" for a failed
+/// transport; the reason (refused connection, untrusted certificate) is in its sources. A cause
+/// whose text the message already quotes is not repeated.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        cause = e.source();
+    }
+    text
 }
 
 /// rust_socketio reports both transport failures and per-packet parse problems as errors; only the

@@ -55,6 +55,24 @@ fn a_c_program_hosts_joins_and_exchanges_messages() {
     assert_smoke_ok(&out, &exe);
 }
 
+/// The same program against an https/wss server: the CA the test made goes into the config JSON
+/// (socket.caCertificatesPem), as a C or C# app would pass its private CA.
+#[test]
+fn a_c_program_joins_over_https_with_the_ca_in_its_config() {
+    let (exe, lib_dir) = build_smoke("smoke_tls");
+    let pki = common::tls::TestPki::new("c_caller");
+    let args = pki.server_args();
+    let server = common::Server::start_with(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(server.url.starts_with("https://"));
+    let out = Command::new(&exe)
+        .arg(&server.url)
+        .arg(&pki.ca_path)
+        .env("LD_LIBRARY_PATH", &lib_dir)
+        .output()
+        .expect("run smoke");
+    assert_smoke_ok(&out, &exe);
+}
+
 /// The same program under valgrind's memcheck: any error fails it (exit 99). `.ci/run` installs
 /// valgrind; without it the test fails and says so, unless P2P_SKIP_VALGRIND=1.
 #[test]

@@ -2,6 +2,7 @@
 //! dozen options do not need an argument-parsing crate.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -35,6 +36,9 @@ pub struct Config {
     /// When set, every connection must carry `{"token": "<HS256 JWT signed with this>"}` as its
     /// handshake auth (docs in server/README.md). Off by default.
     pub jwt_secret: Option<String>,
+    /// PEM certificate chain and private key: with both, the server speaks https/wss (rustls).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -55,6 +59,8 @@ impl Default for Config {
             max_listed_hosts: 200,
             shutdown_timeout_ms: 5_000,
             jwt_secret: None,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -78,6 +84,8 @@ Options (environment variable in brackets; flags win):
   --max-listed-hosts N        groups in one list hosts reply [SIGNALING_MAX_LISTED_HOSTS] (200)
   --shutdown-timeout-ms N     SIGTERM waits at most this long [SIGNALING_SHUTDOWN_TIMEOUT_MS] (5000)
   --jwt-secret SECRET         require an HS256 JWT as handshake auth [SIGNALING_JWT_SECRET] (off)
+  --tls-cert FILE             PEM certificate chain: serve https/wss [SIGNALING_TLS_CERT] (off)
+  --tls-key FILE              PEM private key of --tls-cert [SIGNALING_TLS_KEY] (off)
   --help                      this text
 ";
 
@@ -115,11 +123,13 @@ impl Config {
                 "shutdown-timeout-ms" => c.shutdown_timeout_ms = parse(key, value)?,
                 "jwt-secret" if value.is_empty() => return Err("--jwt-secret must not be empty".into()),
                 "jwt-secret" => c.jwt_secret = Some(value.to_string()),
+                "tls-cert" => c.tls_cert = Some(value.into()),
+                "tls-key" => c.tls_key = Some(value.into()),
                 _ => return Err(format!("unknown option --{key}\n\n{USAGE}")),
             }
             Ok(())
         };
-        const KEYS: [&str; 15] = [
+        const KEYS: [&str; 17] = [
             "bind",
             "logging",
             "cors-origin",
@@ -135,6 +145,8 @@ impl Config {
             "max-listed-hosts",
             "shutdown-timeout-ms",
             "jwt-secret",
+            "tls-cert",
+            "tls-key",
         ];
         for key in KEYS {
             let var = format!("SIGNALING_{}", key.to_uppercase().replace('-', "_"));
@@ -164,6 +176,9 @@ impl Config {
         }
         if c.max_sockets_per_ip == 0 || c.max_tcp_per_ip == 0 || c.max_listed_hosts == 0 || c.header_timeout_ms == 0 {
             return Err("max-sockets-per-ip, max-tcp-per-ip, max-listed-hosts and header-timeout-ms must be > 0".into());
+        }
+        if c.tls_cert.is_some() != c.tls_key.is_some() {
+            return Err("--tls-cert and --tls-key go together".into());
         }
         Ok(c)
     }
@@ -201,6 +216,8 @@ mod tests {
             &["--what", "1"],
             &["stray"],
             &["--bind"],
+            &["--tls-cert", "cert.pem"],
+            &["--tls-key", "key.pem"],
         ] {
             assert!(Config::from_sources(&args(bad), |_| None).is_err(), "{bad:?}");
         }

@@ -10,6 +10,7 @@ mod limits;
 mod metrics;
 mod per_ip;
 mod serve;
+mod tls;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Method};
@@ -109,6 +110,16 @@ async fn main() {
         .layer(layer)
         .layer(cors);
 
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => match tls::acceptor(cert, key) {
+            Ok(acceptor) => Some(acceptor),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        },
+        _ => None,
+    };
     let listener = match tokio::net::TcpListener::bind(config.bind).await {
         Ok(l) => l,
         Err(e) => {
@@ -120,7 +131,8 @@ async fn main() {
     let addr = listener.local_addr().expect("bound address");
     {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "p2p-signaling listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let _ = writeln!(out, "p2p-signaling listening on {scheme}://{addr}");
         let _ = out.flush();
     }
     let limits = serve::ServeLimits {
@@ -137,7 +149,7 @@ async fn main() {
             let _ = tokio::time::timeout(deadline, io.close()).await;
         }
     };
-    serve::serve(listener, app, limits, shutdown).await;
+    serve::serve(listener, app, limits, tls, shutdown).await;
 }
 
 /// Packets the server queues for one socket that does not read; past it, replies to that socket

@@ -2,6 +2,8 @@
 //! configs for loopback WebRTC, and a chat helper that wires data channels through the pc hooks.
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
