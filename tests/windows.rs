@@ -213,21 +213,20 @@ fn wait_bounded(mut child: Child, limit: Duration) -> (bool, String, String) {
     (status.is_some_and(|s| s.success()), out, err)
 }
 
-/// tests/c/smoke.c (host, join, one message each way, handle checks, shutdown) as a Windows program
-/// on the Windows DLL.
+/// Runs tests/c/smoke.c (host, join, one message each way, handle checks, shutdown) as a Windows
+/// program on the Windows DLL, with `args`, and checks that it passed.
+fn run_smoke(wine: &WinePlace, args: &[&str], what: &str) {
+    let child =
+        wine.command("smoke.exe").args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run wine");
+    let (ok, out, err) = wait_bounded(child, Duration::from_secs(180));
+    assert!(ok && out.contains("c smoke: ok"), "smoke.exe {what} under Wine failed\nstdout: {out}\nstderr: {err}");
+}
+
 #[test]
 fn the_c_program_runs_on_the_windows_dll_under_wine() {
     let Some(wine) = wine_place() else { return };
     let server = Server::start();
-    let child = wine
-        .command("smoke.exe")
-        .arg(&server.url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run wine");
-    let (ok, out, err) = wait_bounded(child, Duration::from_secs(180));
-    assert!(ok && out.contains("c smoke: ok"), "smoke.exe under Wine failed\nstdout: {out}\nstderr: {err}");
+    run_smoke(wine, &[&server.url], "over http");
 }
 
 /// The same program against an https/wss server, with the test CA in its config JSON: the DLL's
@@ -239,15 +238,7 @@ fn the_c_program_joins_over_https_on_the_windows_dll_under_wine() {
     std::fs::copy(&pki.ca_path, wine.dir.join("ca.pem")).expect("copy the CA next to the program");
     let args = pki.server_args();
     let server = Server::start_with(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    let child = wine
-        .command("smoke.exe")
-        .args([server.url.as_str(), "ca.pem"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run wine");
-    let (ok, out, err) = wait_bounded(child, Duration::from_secs(180));
-    assert!(ok && out.contains("c smoke: ok"), "smoke.exe over https under Wine failed\nstdout: {out}\nstderr: {err}");
+    run_smoke(wine, &[&server.url, "ca.pem"], "over https");
 }
 
 /// Every DLL the plugin imports is one Windows itself provides: it is in the system32 folder of
