@@ -43,11 +43,14 @@ pub struct SocketOptions {
     /// reconnects instead. Either way the P2P links are kept. On by default, as in the seed
     /// (SocketIOClient's default).
     pub reconnection: bool,
+    /// PEM text of CA certificates to trust for an `https://` signaling URL, besides the built-in
+    /// Mozilla roots (`src/tls.rs` says why those): a private CA, or a test CA.
+    pub ca_certificates_pem: Option<String>,
 }
 
 impl Default for SocketOptions {
     fn default() -> Self {
-        SocketOptions { connection_timeout_ms: 5_000, reconnection: true }
+        SocketOptions { connection_timeout_ms: 5_000, reconnection: true, ca_certificates_pem: None }
     }
 }
 
@@ -173,6 +176,9 @@ impl PeerConfig {
                 }
             }
         }
+        if let Some(pem) = &self.socket.ca_certificates_pem {
+            crate::tls::client_config(Some(pem))?;
+        }
         if self.auth.as_ref().is_some_and(|a| !a.is_object()) {
             return Err(P2pError::InvalidConfig("auth must be a JSON object, e.g. {\"token\": \"...\"}".into()));
         }
@@ -248,6 +254,8 @@ mod tests {
             r#"{"signalingUrl":"http://a:1","maxPeers":0}"#,
             r#"{"signalingUrl":"http://a:1","auth":"token"}"#,
             r#"{"signalingUrl":"http://a:1","iceTransportPolicy":"relay-only"}"#,
+            r#"{"signalingUrl":"https://a:1","socket":{"caCertificatesPem":"not pem"}}"#,
+            r#"{"signalingUrl":"https://a:1","socket":{"caCertificatesPem":7}}"#,
             "not json",
         ] {
             assert!(matches!(PeerConfig::from_json(bad), Err(P2pError::InvalidConfig(_))), "{bad}");

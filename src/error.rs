@@ -61,15 +61,30 @@ pub struct Cause {
 }
 
 impl Cause {
-    /// A cause with a lower-layer error: its text is the error's.
+    /// A cause with a lower-layer error: its text is the error's followed by those of its sources
+    /// (rust_socketio's "EngineIO Error" alone would hide "invalid peer certificate: UnknownIssuer").
     pub fn of(source: impl StdError + Send + Sync + 'static) -> Cause {
-        Cause { message: source.to_string(), source: Some(Arc::new(source)) }
+        Cause { message: chain_text(&source), source: Some(Arc::new(source)) }
     }
 
     /// A cause with a lower-layer error and text of our own in front of it.
     pub fn with(context: &str, source: impl StdError + Send + Sync + 'static) -> Cause {
         Cause { message: format!("{context}: {source}"), source: Some(Arc::new(source)) }
     }
+}
+
+/// `error: its source: …`, skipping a source whose text the message already contains.
+fn chain_text(error: &dyn StdError) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        cause = e.source();
+    }
+    text
 }
 
 impl From<String> for Cause {

@@ -18,6 +18,7 @@ mod mesh;
 pub use p2p_protocol as protocol;
 pub mod rtc;
 pub mod signaling;
+mod tls;
 
 pub use client::{PeerClient, PeerRole};
 pub use config::{IceServer, IceTransportPolicy, PeerConfig, SocketOptions};

@@ -168,6 +168,8 @@ impl Signaling {
             builder = builder.auth(auth.clone());
         }
         let builder = builder
+            // rustls inside the plugin (no system OpenSSL), trusting the app's extra CAs too.
+            .tls_config(crate::tls::client_config(config.socket.ca_certificates_pem.as_deref())?)
             .transport_type(TransportType::Websocket)
             // Reconnecting is the session's job (`mesh::link`): a new socket has a new id and, for a
             // host, a group to re-create, which rust_socketio's own reconnect knows nothing about.

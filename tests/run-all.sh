@@ -30,6 +30,13 @@ else
   echo "skipped: no wine or x86_64-w64-mingw32-gcc here (.ci/run installs them); tests/windows.rs will say so too"
 fi
 
+step "Android, macOS, iOS: cargo check --lib per target with the C toolchain stubbed (scripts/check-targets.sh)"
+if [ -n "${CI:-}" ] || rustup target list --installed | grep -q apple-ios; then
+  bash scripts/check-targets.sh
+else
+  echo "skipped: the rust targets are not installed (.ci/run adds them; or run scripts/check-targets.sh, which adds them)"
+fi
+
 step "Rust tests (client core, C ABI, C caller, Windows DLL under Wine, bindings, server)"
 cargo test --workspace --no-fail-fast -- --test-threads=2
 

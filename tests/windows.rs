@@ -213,21 +213,55 @@ fn wait_bounded(mut child: Child, limit: Duration) -> (bool, String, String) {
     (status.is_some_and(|s| s.success()), out, err)
 }
 
-/// tests/c/smoke.c (host, join, one message each way, handle checks, shutdown) as a Windows program
-/// on the Windows DLL.
+/// Runs tests/c/smoke.c (host, join, one message each way, handle checks, shutdown) as a Windows
+/// program on the Windows DLL, with `args`, and checks that it passed.
+fn run_smoke(wine: &WinePlace, args: &[&str], what: &str) {
+    let child =
+        wine.command("smoke.exe").args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run wine");
+    let (ok, out, err) = wait_bounded(child, Duration::from_secs(180));
+    assert!(ok && out.contains("c smoke: ok"), "smoke.exe {what} under Wine failed\nstdout: {out}\nstderr: {err}");
+}
+
 #[test]
 fn the_c_program_runs_on_the_windows_dll_under_wine() {
     let Some(wine) = wine_place() else { return };
     let server = Server::start();
-    let child = wine
-        .command("smoke.exe")
-        .arg(&server.url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run wine");
-    let (ok, out, err) = wait_bounded(child, Duration::from_secs(180));
-    assert!(ok && out.contains("c smoke: ok"), "smoke.exe under Wine failed\nstdout: {out}\nstderr: {err}");
+    run_smoke(wine, &[&server.url], "over http");
+}
+
+/// The same program against an https/wss server, with the test CA in its config JSON: the DLL's
+/// own TLS (rustls and ring, built for Windows) does the handshake.
+#[test]
+fn the_c_program_joins_over_https_on_the_windows_dll_under_wine() {
+    let Some(wine) = wine_place() else { return };
+    let pki = common::tls::TestPki::new("wine");
+    std::fs::copy(&pki.ca_path, wine.dir.join("ca.pem")).expect("copy the CA next to the program");
+    let args = pki.server_args();
+    let server = Server::start_with(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    run_smoke(wine, &[&server.url, "ca.pem"], "over https");
+}
+
+/// Every DLL the plugin imports is one Windows itself provides: it is in the system32 folder of
+/// the Wine prefix (which holds Windows' own set), is an API set contract (`api-ms-win-*`, which
+/// the loader maps to system DLLs; no file has that name), or is bcryptprimitives.dll (std's
+/// ProcessPrng, Windows 10+, missing from Wine 8). No OpenSSL, no MinGW runtime.
+#[test]
+fn the_windows_dll_imports_only_system_dlls() {
+    let Some(wine) = wine_place() else { return };
+    let dll = wine.dir.join("webrtc_p2p.dll");
+    let dump = run_ok(Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(&dll), "objdump -p");
+    let imports: Vec<String> =
+        dump.lines().filter_map(|l| l.trim().strip_prefix("DLL Name: ")).map(|n| n.to_ascii_lowercase()).collect();
+    assert!(imports.iter().any(|n| n == "kernel32.dll"), "no imports read: {dump}");
+    let system32: Vec<String> = std::fs::read_dir(wine.prefix.join("drive_c/windows/system32"))
+        .expect("the prefix's system32")
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_ascii_lowercase())
+        .collect();
+    let foreign: Vec<&String> = imports
+        .iter()
+        .filter(|n| *n != "bcryptprimitives.dll" && !n.starts_with("api-ms-win-") && !system32.contains(n))
+        .collect();
+    assert!(foreign.is_empty(), "webrtc_p2p.dll imports DLLs Windows does not ship: {foreign:?}");
 }
 
 /// A tests/c/mesh_peer.c process under Wine, read line by line.

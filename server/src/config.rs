@@ -2,6 +2,7 @@
 //! dozen options do not need an argument-parsing crate.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -44,6 +45,9 @@ pub struct Config {
     /// When set, this node shares its groups and Socket.IO traffic with every other node on the
     /// same Redis (server/README.md, "Several nodes"). Off by default: groups live in memory.
     pub redis_url: Option<String>,
+    /// PEM certificate chain and private key: with both, the server speaks https/wss (rustls).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -68,6 +72,8 @@ impl Default for Config {
             turn_urls: Vec::new(),
             turn_ttl_secs: 3600,
             redis_url: None,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -95,6 +101,8 @@ Options (environment variable in brackets; flags win):
   --turn-urls URL,URL         the TURN servers they are for, turn: or turns: [SIGNALING_TURN_URLS]
   --turn-ttl-secs N           how long issued credentials are valid [SIGNALING_TURN_TTL_SECS] (3600)
   --redis-url URL             share groups with other nodes through Redis [SIGNALING_REDIS_URL] (off)
+  --tls-cert FILE             PEM certificate chain: serve https/wss [SIGNALING_TLS_CERT] (off)
+  --tls-key FILE              PEM private key of --tls-cert [SIGNALING_TLS_KEY] (off)
   --help                      this text
 ";
 
@@ -147,11 +155,13 @@ impl Config {
                 "turn-urls" => c.turn_urls = turn_urls(value)?,
                 "turn-ttl-secs" => c.turn_ttl_secs = parse(key, value)?,
                 "redis-url" => c.redis_url = Some(value.to_string()),
+                "tls-cert" => c.tls_cert = Some(value.into()),
+                "tls-key" => c.tls_key = Some(value.into()),
                 _ => return Err(format!("unknown option --{key}\n\n{USAGE}")),
             }
             Ok(())
         };
-        const KEYS: [&str; 19] = [
+        const KEYS: [&str; 21] = [
             "bind",
             "logging",
             "cors-origin",
@@ -171,6 +181,8 @@ impl Config {
             "turn-urls",
             "turn-ttl-secs",
             "redis-url",
+            "tls-cert",
+            "tls-key",
         ];
         for key in KEYS {
             let var = format!("SIGNALING_{}", key.to_uppercase().replace('-', "_"));
@@ -206,6 +218,9 @@ impl Config {
         }
         if c.turn_ttl_secs == 0 {
             return Err("turn-ttl-secs must be > 0".into());
+        }
+        if c.tls_cert.is_some() != c.tls_key.is_some() {
+            return Err("--tls-cert and --tls-key go together".into());
         }
         Ok(c)
     }
@@ -247,6 +262,8 @@ mod tests {
             &["--turn-secret", "s", "--turn-urls", "turn:x", "--turn-ttl-secs", "0"],
             &["stray"],
             &["--bind"],
+            &["--tls-cert", "cert.pem"],
+            &["--tls-key", "key.pem"],
         ] {
             assert!(Config::from_sources(&args(bad), |_| None).is_err(), "{bad:?}");
         }

@@ -25,6 +25,7 @@ mod per_ip;
 mod redis_groups;
 mod registry;
 mod serve;
+mod tls;
 mod turn;
 
 pub use config::Config;
@@ -54,6 +55,8 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    /// Serves https/wss (`--tls-cert`/`--tls-key`).
+    tls: bool,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -64,9 +67,9 @@ impl Server {
         self.addr
     }
 
-    /// `http://<addr>`, what a client connects to.
+    /// `http://<addr>` (`https://` with TLS), what a client connects to.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
     }
 
     /// Stops accepting, closes every socket (at most `shutdown_timeout_ms`) and returns when done:
@@ -82,6 +85,10 @@ impl Server {
 /// sentences (a bad CORS origin, an address that cannot be bound, Redis unreachable).
 pub async fn start(config: Config) -> Result<Server, String> {
     let cors = cors(&config)?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        _ => None,
+    };
     let listener =
         tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| format!("no local address: {e}"))?;
@@ -132,8 +139,9 @@ pub async fn start(config: Config) -> Result<Server, String> {
         tracing::info!("shutting down");
         closing.await;
     };
-    let task = tokio::spawn(serve::serve(listener, app, limits, shutdown));
-    Ok(Server { addr, stop, task })
+    let secure = tls.is_some();
+    let task = tokio::spawn(serve::serve(listener, app, limits, tls, shutdown));
+    Ok(Server { addr, tls: secure, stop, task })
 }
 
 /// Wires the default namespace: every socket goes through `handlers::on_connect`.

@@ -3,7 +3,9 @@
 //! `/healthz` and new clients, and one stalled request kept SIGTERM from ever exiting. Here:
 //! - TCP_NODELAY on every accepted socket (small signaling frames must not wait for delayed ACKs),
 //! - at most `max_tcp_per_ip` open connections per address (more are closed at once),
-//! - hyper's header-read timeout, and the same deadline for the first byte of a new connection,
+//! - hyper's header-read timeout, and the same deadline for the first byte of a new connection
+//!   (with TLS: for the handshake and the first byte of the request, so a client that opens a
+//!   connection and stays silent, before or after its ClientHello, cannot hold a slot),
 //! - the peer address as `ConnectInfo` in each request, for the per-IP Socket.IO limit,
 //! - the request detached from hyper's read buffer (see `detach_from_read_buffer`),
 //! - on shutdown, connections get `shutdown_timeout` to finish, then the process goes on without them.
@@ -16,10 +18,13 @@ use hyper::header::HeaderValue;
 use hyper::{Request, Uri};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::future::Future;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// Limits of the accept loop.
@@ -45,8 +50,15 @@ fn detach_from_read_buffer<B>(req: &mut Request<B>) {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains for at most the shutdown timeout.
-pub async fn serve(listener: TcpListener, app: Router, limits: ServeLimits, shutdown: impl Future<Output = ()>) {
+/// Serves `app` on `listener` (over TLS when `tls` is set) until `shutdown` resolves, then drains
+/// for at most the shutdown timeout.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ServeLimits,
+    tls: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
     let per_ip = PerIp::new(limits.max_tcp_per_ip);
     let graceful = GracefulShutdown::new();
     // HTTP/1 only: Socket.IO needs nothing else, and h2 would bring its own set of limits to tune.
@@ -77,19 +89,26 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServeLimits, shut
             req.extensions_mut().insert(ConnectInfo(peer));
             app.clone().oneshot(req.map(axum::body::Body::new))
         });
-        let (http, watcher, header_timeout) = (http.clone(), graceful.watcher(), limits.header_timeout);
+        let (http, watcher, tls) = (http.clone(), graceful.watcher(), tls.clone());
+        // hyper's header timer starts with the first byte of a request; a connection that sends
+        // none would otherwise be held forever.
+        let deadline = Instant::now() + limits.header_timeout;
         tokio::spawn(async move {
-            // hyper's header timer starts with the first byte; a connection that sends none
-            // would otherwise be held forever.
-            if tokio::time::timeout(header_timeout, stream.peek(&mut [0u8; 1])).await.is_err() {
-                tracing::debug!(%peer, "no request in time; closed");
-                return;
-            }
-            let conn = watcher.watch(http.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned());
-            if let Err(e) = conn.await {
+            let _slot = slot;
+            let served = match tls {
+                None => match tokio::time::timeout_at(deadline, stream.peek(&mut [0u8; 1])).await {
+                    Ok(_) => serve_io(stream, &http, service, watcher).await,
+                    Err(_) => return tracing::debug!(%peer, "no request in time; closed"),
+                },
+                Some(tls) => match tokio::time::timeout_at(deadline, open_tls(&tls, stream)).await {
+                    Ok(Ok(stream)) => serve_io(stream, &http, service, watcher).await,
+                    Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed; closed"),
+                    Err(_) => return tracing::debug!(%peer, "no TLS handshake and request in time; closed"),
+                },
+            };
+            if let Err(e) = served {
                 tracing::trace!(%peer, error = %e, "connection ended");
             }
-            drop(slot);
         });
     }
     drop(listener);
@@ -97,3 +116,30 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServeLimits, shut
         tracing::warn!("connections still open after the shutdown timeout; exiting anyway");
     }
 }
+
+/// The TLS handshake, then the first byte of the request (buffered, handed to hyper with the rest).
+async fn open_tls(tls: &TlsAcceptor, stream: TcpStream) -> std::io::Result<BufReader<TlsStream>> {
+    let mut stream = BufReader::new(tls.accept(stream).await?);
+    stream.fill_buf().await?;
+    Ok(stream)
+}
+
+type TlsStream = tokio_rustls::server::TlsStream<TcpStream>;
+
+/// Serves one connection's requests (and its websocket upgrade) until it closes or shutdown ends it.
+async fn serve_io<I, S>(
+    io: I,
+    http: &auto::Builder<TokioExecutor>,
+    service: S,
+    watcher: Watcher,
+) -> Result<(), BoxError>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<Request<Incoming>, Response = axum::response::Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+{
+    watcher.watch(http.serve_connection_with_upgrades(TokioIo::new(io), service).into_owned()).await
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;

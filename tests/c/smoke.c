@@ -1,7 +1,8 @@
 /* A real C caller of webrtc_p2p: hosts a group, joins it with a second client, exchanges one
  * message each way over a data channel made in the pc-create hook, and voice both ways (an audio
- * source added in the hook, the remote track read as PCM). Usage: smoke SIGNALING_URL
- * Exit code 0 and "c smoke: ok" on success. P2P_SMOKE_TIME_FACTOR (default 1) stretches every
+ * source added in the hook, the remote track read as PCM).
+ * Usage: smoke SIGNALING_URL [CA_PEM_FILE] (the CA of an https:// server, put in the config JSON
+ * as socket.caCertificatesPem). Exit code 0 and "c smoke: ok" on success. P2P_SMOKE_TIME_FACTOR (default 1) stretches every
  * timeout, for runs under valgrind (20-50x slower). */
 #include "webrtc_p2p.h"
 
@@ -99,13 +100,40 @@ static void on_pc_create(void *ud, int32_t client, const char *peer_id, bool is_
     }
 }
 
-static int32_t make_client(const char *url, peer *p) {
-    char config[1024];
-    snprintf(config, sizeof config,
+/* The PEM text of `path` as the body of a JSON string (PEM needs only its line breaks escaped),
+ * or "" without a file. The caller frees it. */
+static char *pem_json(const char *path) {
+    if (!path) return calloc(1, 1);
+    FILE *f = fopen(path, "rb");
+    if (!f) { perror(path); exit(2); }
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    rewind(f);
+    char *out = malloc(2 * (size_t)size + 1); /* every byte a line break at worst */
+    if (!out) exit(2);
+    size_t len = 0;
+    for (int c; (c = fgetc(f)) != EOF;) {
+        if (c == '\n') { out[len++] = '\\'; out[len++] = 'n'; }
+        else if (c != '\r') out[len++] = (char)c;
+    }
+    out[len] = 0;
+    fclose(f);
+    return out;
+}
+
+static int32_t make_client(const char *url, const char *ca_file, peer *p) {
+    char *ca = pem_json(ca_file);
+    size_t size = strlen(url) + strlen(ca) + 256;
+    char *config = malloc(size);
+    if (!config) exit(2);
+    snprintf(config, size,
              "{\"signalingUrl\":\"%s\",\"bindAddresses\":[\"127.0.0.1:0\"],\"p2pTimeoutMs\":%d,"
-             "\"socket\":{\"connectionTimeoutMs\":%d}}",
-             url, 20000 * time_factor, 5000 * time_factor);
+             "\"socket\":{\"connectionTimeoutMs\":%d%s%s%s}}",
+             url, 20000 * time_factor, 5000 * time_factor, ca_file ? ",\"caCertificatesPem\":\"" : "", ca,
+             ca_file ? "\"" : "");
+    free(ca);
     int32_t c = p2p_client_create(config);
+    free(config);
     if (c <= 0) {
         char err[256];
         p2p_get_last_error(err, sizeof err);
@@ -155,7 +183,8 @@ static int32_t track_of(peer *p) {
 #define CHECK(cond, msg) do { if (!(cond)) { fprintf(stderr, "c smoke: FAILED: %s\n", msg); return 1; } } while (0)
 
 int main(int argc, char **argv) {
-    if (argc != 2) { fprintf(stderr, "usage: smoke SIGNALING_URL\n"); return 2; }
+    if (argc != 2 && argc != 3) { fprintf(stderr, "usage: smoke SIGNALING_URL [CA_PEM_FILE]\n"); return 2; }
+    const char *ca_file = argc == 3 ? argv[2] : NULL;
     const char *factor = getenv("P2P_SMOKE_TIME_FACTOR");
     if (factor && atoi(factor) > 0) time_factor = atoi(factor);
     printf("webrtc_p2p %s\n", p2p_version());
@@ -165,8 +194,8 @@ int main(int argc, char **argv) {
     host.source = p2p_audio_source_create(48000, 1, 0);
     guest.source = p2p_audio_source_create(16000, 1, 24000);
     CHECK(host.source > 0 && guest.source > 0, "audio sources");
-    int32_t h = make_client(argv[1], &host);
-    int32_t g = make_client(argv[1], &guest);
+    int32_t h = make_client(argv[1], ca_file, &host);
+    int32_t g = make_client(argv[1], ca_file, &guest);
 
     CHECK(p2p_client_start_host(h, "c room", on_result, &host) > 0, "start_host request");
     int host_ok = wait_for(&host, &host.have_result, 15);

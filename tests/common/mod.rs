@@ -2,6 +2,7 @@
 //! configs for loopback WebRTC, and a chat helper that wires data channels through the pc hooks.
 #![allow(dead_code)]
 
+pub mod tls;
 pub mod tone;
 
 use std::collections::HashMap;

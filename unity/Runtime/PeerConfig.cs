@@ -20,6 +20,13 @@ namespace WebRtcP2p
         /// instead. P2P links are kept either way. Default true, as in the seed.
         /// </summary>
         public bool Reconnection { get; set; } = true;
+
+        /// <summary>
+        /// PEM text of CA certificates to trust for an https:// signaling URL, besides the Mozilla
+        /// roots built into the plugin (e.g. a private CA: "-----BEGIN CERTIFICATE-----\n...").
+        /// Text without a certificate makes the client's constructor throw (InvalidConfig). Null by default.
+        /// </summary>
+        public string CaCertificatesPem { get; set; }
     }
 
     /// <summary>One ICE server (STUN or TURN), as in the seed.</summary>
@@ -122,6 +129,10 @@ namespace WebRtcP2p
             w.Key("socket").BeginObject();
             w.Key("connectionTimeoutMs").Number((long)SocketOptions.ConnectionTimeout.TotalMilliseconds);
             w.Key("reconnection").Bool(SocketOptions.Reconnection);
+            if (SocketOptions.CaCertificatesPem != null)
+            {
+                w.Key("caCertificatesPem").String(SocketOptions.CaCertificatesPem);
+            }
             w.EndObject();
             if (BindAddresses != null)
             {

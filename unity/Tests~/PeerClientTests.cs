@@ -417,6 +417,12 @@ namespace WebRtcP2p.Tests
             withAuth.Auth = new Dictionary<string, string> { { "token", "a.b\"c" } };
             Assert.True(withAuth.ToJson().Contains("\"auth\":{\"token\":\"a.b\\\"c\"}"), "auth in the config JSON: " + withAuth.ToJson());
             new NativePeerClient(withAuth, null).Dispose();
+            // A CA for https signaling reaches the native side, which refuses text without a certificate.
+            var badCa = TestPeer.TestConfig("https://127.0.0.1:9");
+            badCa.SocketOptions.CaCertificatesPem = "-----BEGIN NOTHING-----\n";
+            Assert.True(badCa.ToJson().Contains("\"caCertificatesPem\":\"-----BEGIN NOTHING-----\\n\""), "CA in the config JSON: " + badCa.ToJson());
+            var badCaError = Assert.Throws<PeerClientException>(() => new NativePeerClient(badCa, null), "a CA without a certificate");
+            Assert.Equal(ErrorCodes.InvalidConfig, badCaError.Code, "bad CA code");
 
             using (var server = new SignalingServer())
             using (var peer = new TestPeer("peer", server.Url))
