@@ -68,6 +68,13 @@ namespace WebRtcP2p
         public bool TrickleIce { get; set; } = true;
 
         /// <summary>
+        /// Relay-only ICE (the browser's iceTransportPolicy "relay"): peers connect through the TURN
+        /// servers only, hiding their addresses from each other. False (the default) allows every
+        /// candidate. Needs TURN servers: from IceServerConfigs or issued by the signaling server.
+        /// </summary>
+        public bool RelayOnly { get; set; }
+
+        /// <summary>
         /// Local addresses the peer connections bind (default every interface, "0.0.0.0:0").
         /// Tests use "127.0.0.1:0" to keep traffic on loopback.
         /// </summary>
@@ -126,6 +133,7 @@ namespace WebRtcP2p
             w.Key("p2pTimeoutMs").Number((long)P2PTimeout.TotalMilliseconds);
             w.Key("vanillaIceTimeoutMs").Number((long)VanillaIceTimeout.TotalMilliseconds);
             w.Key("trickleIce").Bool(TrickleIce);
+            w.Key("iceTransportPolicy").String(RelayOnly ? "relay" : "all");
             w.Key("socket").BeginObject();
             w.Key("connectionTimeoutMs").Number((long)SocketOptions.ConnectionTimeout.TotalMilliseconds);
             w.Key("reconnection").Bool(SocketOptions.Reconnection);

@@ -417,6 +417,12 @@ namespace WebRtcP2p.Tests
             withAuth.Auth = new Dictionary<string, string> { { "token", "a.b\"c" } };
             Assert.True(withAuth.ToJson().Contains("\"auth\":{\"token\":\"a.b\\\"c\"}"), "auth in the config JSON: " + withAuth.ToJson());
             new NativePeerClient(withAuth, null).Dispose();
+            // Relay-only ICE reaches the config JSON as the native library's iceTransportPolicy.
+            var relayOnly = TestPeer.TestConfig("http://127.0.0.1:9");
+            Assert.True(relayOnly.ToJson().Contains("\"iceTransportPolicy\":\"all\""), "all candidates by default: " + relayOnly.ToJson());
+            relayOnly.RelayOnly = true;
+            Assert.True(relayOnly.ToJson().Contains("\"iceTransportPolicy\":\"relay\""), "relay only: " + relayOnly.ToJson());
+            new NativePeerClient(relayOnly, null).Dispose();
             // A CA for https signaling reaches the native side, which refuses text without a certificate.
             var badCa = TestPeer.TestConfig("https://127.0.0.1:9");
             badCa.SocketOptions.CaCertificatesPem = "-----BEGIN NOTHING-----\n";

@@ -34,6 +34,8 @@ interface WebGLPeerConfig {
   p2pTimeoutMs?: number;
   vanillaIceTimeoutMs?: number;
   trickleIce?: boolean;
+  /** "relay": TURN candidates only (C# PeerConfig.RelayOnly). */
+  iceTransportPolicy?: RTCIceTransportPolicy;
   socket?: { connectionTimeoutMs?: number; reconnection?: boolean };
 }
 
@@ -61,7 +63,10 @@ export class PeerAdapter {
       const c = JSON.parse(json) as WebGLPeerConfig;
       const config: PeerConfig = {
         signalingUrl: c.signalingUrl,
-        pcConfig: { iceServers: (c.iceServers ?? []).map((s) => ({ urls: s.urls, username: s.username, credential: s.credential })) },
+        pcConfig: {
+          iceServers: (c.iceServers ?? []).map((s) => ({ urls: s.urls, username: s.username, credential: s.credential })),
+          iceTransportPolicy: c.iceTransportPolicy === "relay" ? "relay" : "all",
+        },
         p2pTimeoutMs: c.p2pTimeoutMs,
         vanillaIceTimeoutMs: c.vanillaIceTimeoutMs,
         trickleIce: c.trickleIce,
