@@ -44,21 +44,8 @@ fn start_server() -> common::Server {
     common::Server::start_with(&["--rate-per-sec", "100000", "--rate-burst", "100000"])
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx]
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap()
 }
 
 // ---------------------------------------------------------------- mesh formation
@@ -162,10 +149,10 @@ async fn bench_mesh(url: &str) {
             println!(
                 "| {} | {n} | {:.1} | {:.1} | {:.1} | {:.1} |",
                 mode.name,
-                percentile(&started, 0.5),
-                percentile(&started, 0.95),
-                percentile(&full, 0.5),
-                percentile(&full, 0.95)
+                common::percentile(&started, 0.5),
+                common::percentile(&started, 0.95),
+                common::percentile(&full, 0.5),
+                common::percentile(&full, 0.95)
             );
         }
     }
@@ -322,7 +309,7 @@ async fn bench_join(url: &str) {
             let stat = |f: &dyn Fn(&JoinPhases) -> f64| {
                 let mut v: Vec<f64> = rows.iter().map(f).collect();
                 v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-                format!("{:.1} / {:.1}", percentile(&v, 0.5), percentile(&v, 0.95))
+                format!("{:.1} / {:.1}", common::percentile(&v, 0.5), common::percentile(&v, 0.95))
             };
             println!(
                 "| {} | {n} | {} | {} | {} | {} | {} | **{}** | {} |",
@@ -653,9 +640,9 @@ fn c_rtt(url: &str) {
     println!(
         "| {} | {:.0} | {:.0} | {:.0} | {:.0} |",
         rtts.len(),
-        percentile(&rtts, 0.5),
-        percentile(&rtts, 0.9),
-        percentile(&rtts, 0.99),
+        common::percentile(&rtts, 0.5),
+        common::percentile(&rtts, 0.9),
+        common::percentile(&rtts, 0.99),
         rtts.last().copied().unwrap_or(f64::NAN)
     );
     *RTT_REPLY.lock() = None;
@@ -680,10 +667,10 @@ async fn bench_footprint(url: &str) {
     let _ = std::fs::remove_file(&stripped);
 
     // Memory per open peer connection: a group of 8 in this process holds 8 x 7 = 56 connections.
-    let before = rss_kib();
+    let before = common::rss_kib();
     let members = rust_group(url, 8, "footprint").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = rss_kib();
+    let after = common::rss_kib();
     println!(
         "- memory per open peer connection: {:.0} KiB (RSS {} -> {} KiB for 56 connections one data channel each, signaling sockets included)",
         (after.saturating_sub(before)) as f64 / 56.0,
@@ -732,7 +719,7 @@ async fn time_calls<F: std::future::Future<Output = ()>>(calls: usize, mut call:
         us.push(t.elapsed().as_secs_f64() * 1e6);
     }
     us.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (percentile(&us, 0.5), percentile(&us, 0.99), *us.last().unwrap())
+    (common::percentile(&us, 0.5), common::percentile(&us, 0.99), *us.last().unwrap())
 }
 
 static S_RESULT: AtomicU64 = AtomicU64::new(0);
@@ -845,8 +832,8 @@ async fn bench_stats(url: &str) {
             println!(
                 "| C ABI `p2p_client_get_stats` (app thread, buffer reused) | {} | {:.1} | {:.1} | {:.0} | {bytes} |",
                 n - 1,
-                percentile(&us, 0.5),
-                percentile(&us, 0.99),
+                common::percentile(&us, 0.5),
+                common::percentile(&us, 0.99),
                 us.last().unwrap()
             );
             for m in members {

@@ -29,11 +29,6 @@ fn cpu_seconds() -> f64 {
     (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / 100.0
 }
 
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap()
-}
-
 type Tracks = Arc<Mutex<HashMap<String, RemoteAudioTrack>>>;
 
 /// A member; with a source, it sends it on every connection; it keeps every remote track.
@@ -69,21 +64,6 @@ async fn member(
     (client, id, tracks)
 }
 
-/// Pushes 10 ms chunks in real time from a thread: `chunk(n)` gives the chunk starting at sample n.
-fn pace_pushes(source: AudioSource, stop: Arc<AtomicBool>, mut chunk: impl FnMut(usize) -> Vec<f32> + Send + 'static) {
-    std::thread::spawn(move || {
-        let start = Instant::now();
-        let mut n = 0;
-        while !stop.load(Ordering::Relaxed) {
-            let _ = source.push(&chunk(n));
-            n += CHUNK;
-            std::thread::sleep(
-                (start + Duration::from_secs_f64(n as f64 / RATE as f64)).saturating_duration_since(Instant::now()),
-            );
-        }
-    });
-}
-
 /// Reads every track in 10 ms chunks in real time until `stop`, as an audio callback would.
 fn pace_reads(tracks: Vec<Tracks>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
@@ -112,10 +92,6 @@ async fn wait_tracks(tracks: &[Tracks], each: usize) {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 /// Mouth-to-ear: silence, then a 20 ms burst at a known instant; the listener pulls 10 ms chunks in
 /// real time and notes when the first loud sample comes out (its position in the chunk included:
 /// the moment an audio device would play it, had the chunk been handed to it at read time).
@@ -129,7 +105,7 @@ async fn bench_latency(url: &str) {
     let burst_at = |k: usize| RATE as usize + k * 19_200;
     let pushed: Arc<Mutex<Vec<Instant>>> = Default::default();
     let log = pushed.clone();
-    pace_pushes(source.clone(), stop.clone(), move |n| {
+    common::tone::pace(source.clone(), stop.clone(), move |n, _| {
         let k = n.saturating_sub(RATE as usize) / 19_200;
         let loud = n >= RATE as usize && n - burst_at(k) < 960;
         if loud && n == burst_at(k) {
@@ -175,8 +151,8 @@ async fn bench_latency(url: &str) {
         println!(
             "| {} | {:.1} | {:.1} | {:.1} |",
             lat.len(),
-            percentile(&lat, 0.5),
-            percentile(&lat, 0.95),
+            common::percentile(&lat, 0.5),
+            common::percentile(&lat, 0.95),
             lat.last().unwrap()
         );
     }
@@ -208,7 +184,7 @@ async fn bench_mesh(url: &str) {
     for voice in [false, true] {
         let sources: Vec<AudioSource> = (0..N).map(|_| AudioSource::new(RATE, 1, 0).unwrap()).collect();
         let name = format!("voice mesh {voice}");
-        let rss_empty = rss_kib();
+        let rss_empty = common::rss_kib();
         let mut members = vec![member(url, None, &name, voice.then_some(&sources[0])).await];
         let host_id = members[0].1.clone();
         for s in &sources[1..] {
@@ -218,22 +194,18 @@ async fn bench_mesh(url: &str) {
         let stop = Arc::new(AtomicBool::new(false));
         let all: Vec<Tracks> = members.iter().map(|m| m.2.clone()).collect();
         let reader = pace_reads(all.clone(), stop.clone());
-        let rss_formed = rss_kib();
+        let rss_formed = common::rss_kib();
         let case = if voice { "voice, all muted" } else { "data channel only" };
         println!("| {case} | {:.0} | {} (forming) | - |", measure_cpu().await, rss_formed.saturating_sub(rss_empty));
         if voice {
             for (k, s) in sources.iter().enumerate() {
                 let f = 300.0 + 50.0 * k as f32;
-                pace_pushes(s.clone(), stop.clone(), move |n| {
-                    (n..n + CHUNK)
-                        .map(|i| 0.3 * (2.0 * std::f32::consts::PI * f * i as f32 / RATE as f32).sin())
-                        .collect()
-                });
+                common::tone::speak(s.clone(), f, 0.3, stop.clone());
             }
             wait_tracks(&all, N - 1).await;
             tokio::time::sleep(Duration::from_secs(1)).await;
             let cpu = measure_cpu().await;
-            let growth = rss_kib() as f64 - rss_formed as f64;
+            let growth = common::rss_kib() as f64 - rss_formed as f64;
             println!("| voice, all talking | {cpu:.0} | {growth:.0} (tracks) | {:.0} |", growth / (N * (N - 1)) as f64);
         }
         stop.store(true, Ordering::Relaxed);

@@ -251,3 +251,17 @@ pub async fn join(cfg: PeerConfig, host_id: &str) -> Member {
     assert_eq!(client.host_id().as_deref(), Some(host_id));
     Member { client, events, chat, id }
 }
+
+/// This process's resident memory in KiB (benchmarks report memory growth from it).
+pub fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap()
+}
+
+/// The `p` quantile (0..=1) of `sorted`, nearest rank; NaN when empty.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}

@@ -12,22 +12,35 @@ use webrtc_p2p::rtc::audio::AudioSource;
 /// Pushes a sine of `freq` Hz (`amplitude` peak) into `source` in 10 ms chunks paced in real time,
 /// as a microphone callback would, on its own thread, until `stop` is set or the source closes.
 pub fn speak(source: AudioSource, freq: f32, amplitude: f32, stop: Arc<AtomicBool>) {
+    let (rate, channels) = (source.sample_rate() as f32, source.channels() as usize);
+    pace(source, stop, move |n, frames| {
+        (n..n + frames)
+            .flat_map(|i| std::iter::repeat_n(amplitude * (2.0 * PI * freq * i as f32 / rate).sin(), channels))
+            .collect()
+    });
+}
+
+/// Pushes `chunk(n, frames)` (the interleaved PCM of `frames` frames from frame `n` on) into
+/// `source` every 10 ms, paced in real time on its own thread, until `stop` is set or the source
+/// closes.
+pub fn pace(
+    source: AudioSource,
+    stop: Arc<AtomicBool>,
+    mut chunk: impl FnMut(usize, usize) -> Vec<f32> + Send + 'static,
+) {
     std::thread::spawn(move || {
-        let rate = source.sample_rate() as f32;
-        let channels = source.channels() as usize;
+        let rate = source.sample_rate() as f64;
         let frames = (rate / 100.0) as usize;
         let start = Instant::now();
         let mut n = 0usize;
         while !stop.load(Ordering::Relaxed) {
-            let pcm: Vec<f32> = (n..n + frames)
-                .flat_map(|i| std::iter::repeat_n(amplitude * (2.0 * PI * freq * i as f32 / rate).sin(), channels))
-                .collect();
-            if source.push(&pcm).is_err() {
+            if source.push(&chunk(n, frames)).is_err() {
                 return;
             }
             n += frames;
-            let due = start + Duration::from_secs_f64(n as f64 / rate as f64);
-            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            std::thread::sleep(
+                (start + Duration::from_secs_f64(n as f64 / rate)).saturating_duration_since(Instant::now()),
+            );
         }
     });
 }

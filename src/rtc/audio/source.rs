@@ -142,8 +142,9 @@ impl AudioSource {
         if samples.is_empty() {
             return Ok(());
         }
-        let cap = (MAX_PENDING.as_millis() as usize * OPUS_RATE as usize / 1000) * s.channels;
-        {
+        // The queue holds audio at the encoder's rate: `frame_len` samples per channel are 20 ms.
+        let cap = s.frame_len * (MAX_PENDING.as_millis() / FRAME.as_millis()) as usize * s.channels;
+        let ready = {
             let mut pending = s.pending.lock();
             let Pending { samples: queue, resampler } = &mut *pending;
             match resampler {
@@ -155,9 +156,10 @@ impl AudioSource {
                 queue.drain(..excess);
                 s.dropped.fetch_add(excess as u64, Ordering::Relaxed);
             }
-        }
+            queue.len() >= s.frame_len * s.channels
+        };
         s.pushed.fetch_add(samples.len() as u64, Ordering::Relaxed);
-        if s.pending.lock().samples.len() >= s.frame_len * s.channels {
+        if ready {
             s.wake.notify_one();
         }
         Ok(())
