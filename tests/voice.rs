@@ -120,7 +120,8 @@ async fn two_peers_hear_each_other_at_once() {
     let audio = &stats[0].audio;
     assert_eq!(audio.len(), 1, "{stats:?}");
     assert!(audio[0].packets_received > 50, "{audio:?}");
-    assert!(audio[0].buffered_ms < 200.0, "{audio:?}");
+    // Nobody has read since `hears`: the queue sits at or below its 200 ms bound.
+    assert!(audio[0].buffered_ms <= 200.0, "{audio:?}");
 
     // Mute: the client stops pushing; the host's meter falls to 0 and reads become silence.
     let track = track_from(&host, &client.id).await;

@@ -9,7 +9,12 @@
 //!   [`MAX_TARGET_FRAMES`], and 10 s without one lowers it by 10 ms again, so a jittery link or a
 //!   late audio thread costs a little latency instead of a gap every packet;
 //! - the queue never holds more than [`MAX_QUEUED_FRAMES`]: a reader that stalls (or never reads)
-//!   costs bounded memory, and latency snaps back to [`TRIM_TO_FRAMES`] once it resumes.
+//!   costs bounded memory (an overflow drops the oldest audio down to [`TRIM_TO_FRAMES`]);
+//! - latency that stands in the queue is dropped while playing: when the shallowest depth seen
+//!   after the reads of [`STANDING_WINDOW_FRAMES`] of playback (0.5 s) stays more than one step above
+//!   the target, the excess is cut from the front. Measuring the minimum (as CoDel does) leaves
+//!   bursts of arrivals alone and removes only the delay a reader pause or a late burst left behind,
+//!   so after a pause latency snaps back to the target within about half a second.
 
 use super::resample::map_stereo;
 use super::{OPUS_RATE, PCM_CHANNELS};
@@ -28,6 +33,8 @@ const STABLE_FRAMES: u64 = OPUS_RATE as u64 * 10;
 pub const MAX_QUEUED_FRAMES: usize = OPUS_RATE as usize / 5;
 /// After an overflow the oldest audio is dropped down to 60 ms.
 pub const TRIM_TO_FRAMES: usize = OPUS_RATE as usize * 60 / 1000;
+/// Playback over which the queue's shallowest depth is watched for standing latency: 0.5 s.
+pub const STANDING_WINDOW_FRAMES: u64 = OPUS_RATE as u64 / 2;
 /// The loudness window of [`Playout::level`].
 pub const LEVEL_WINDOW: Duration = Duration::from_millis(100);
 /// Levels map -60 dBFS..0 dBFS onto 0..100 (speech sits around 40–80; a full-scale sine is 97).
@@ -51,6 +58,10 @@ pub struct Playout {
     target: usize,
     /// Frames played since the last underrun.
     stable: u64,
+    /// Shallowest depth after a read in the current standing-latency window, and the frames played
+    /// in it (see the module doc).
+    window_low: usize,
+    window_played: u64,
     /// Read position in queue frames (fractional while resampling), see [`Playout::read`].
     pos: f64,
     /// Output rate of the previous read; a new rate restarts interpolation.
@@ -67,6 +78,8 @@ impl Default for Playout {
             playing: false,
             target: PREBUFFER_FRAMES,
             stable: 0,
+            window_low: usize::MAX,
+            window_played: 0,
             pos: 0.0,
             out_rate: OPUS_RATE,
             recent: VecDeque::new(),
@@ -137,6 +150,8 @@ impl Playout {
         self.pos -= consumed as f64;
         if written < frames {
             self.playing = false;
+            self.window_low = usize::MAX;
+            self.window_played = 0;
             self.counters.underruns += 1;
             self.target = (self.target + TARGET_STEP).min(MAX_TARGET_FRAMES);
             self.stable = 0;
@@ -146,8 +161,26 @@ impl Playout {
                 self.target -= TARGET_STEP;
                 self.stable = 0;
             }
+            self.drop_standing_latency(written as u64);
         }
         written * channels
+    }
+
+    /// Watches the depth left after each full read; once a window's shallowest depth stood more
+    /// than a step above the target, cuts the oldest audio down to the target.
+    fn drop_standing_latency(&mut self, played: u64) {
+        self.window_low = self.window_low.min(self.queued_frames());
+        self.window_played += played;
+        if self.window_played < STANDING_WINDOW_FRAMES {
+            return;
+        }
+        if self.window_low > self.target + TARGET_STEP {
+            let drop = self.window_low - self.target;
+            self.queue.drain(..drop * PCM_CHANNELS);
+            self.counters.frames_dropped += drop as u64;
+        }
+        self.window_low = usize::MAX;
+        self.window_played = 0;
     }
 
     /// Loudness of the audio that arrived in the last ~100 ms: 0 (silence, or nothing arrived)
@@ -248,6 +281,52 @@ mod tests {
             assert_eq!(p.read(&mut out, 48_000, 2), 1920);
         }
         assert!(p.target_ms() < raised, "{} < {raised}", p.target_ms());
+    }
+
+    /// Steady 20 ms packets read in 10 ms pieces after `pause` of reader silence; returns the
+    /// depth after each read.
+    fn play_steadily(p: &mut Playout, reads: usize) -> Vec<f64> {
+        let now = Instant::now();
+        let mut out = vec![0.0; 480 * 2];
+        (0..reads)
+            .map(|i| {
+                if i % 2 == 0 {
+                    p.push(&tone(960, 0.5), now);
+                }
+                assert_eq!(p.read(&mut out, 48_000, 2), 960, "read {i} ran dry");
+                p.buffered_ms()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn latency_left_by_a_reader_pause_is_dropped_within_half_a_second() {
+        let mut p = Playout::default();
+        let now = Instant::now();
+        // The reader stalls while 180 ms arrive, then reads at the pace of arrival again.
+        p.push(&tone(960 * 9, 0.5), now);
+        let depths = play_steadily(&mut p, 200);
+        assert!(depths[0] > 150.0, "{depths:?}");
+        let settled = &depths[100..];
+        assert!(settled.iter().all(|d| *d <= 50.0), "back near the 30 ms target: {settled:?}");
+        assert!(p.counters().frames_dropped >= 48 * 120, "{:?}", p.counters());
+        assert_eq!(p.counters().underruns, 0, "no gap on the way");
+    }
+
+    #[test]
+    fn bursts_of_arrivals_are_not_cut() {
+        let mut p = Playout::default();
+        let now = Instant::now();
+        let mut out = vec![0.0; 480 * 2];
+        p.push(&tone(1440, 0.5), now);
+        // 3 s of a jittery link: three packets at once every 60 ms, read every 10 ms.
+        for i in 0..300 {
+            if i % 6 == 0 {
+                p.push(&tone(960 * 3, 0.5), now);
+            }
+            assert_eq!(p.read(&mut out, 48_000, 2), 960, "read {i} ran dry");
+        }
+        assert_eq!(p.counters().frames_dropped, 0, "{:?}", p.counters());
     }
 
     #[test]
