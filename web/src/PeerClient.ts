@@ -1,5 +1,5 @@
 import { io, type Socket, type ManagerOptions, type SocketOptions } from "socket.io-client";
-import { type Ack, type Host, type Message, Limits, MessageType, createHostOutcome, message, parseMessage } from "./protocol.js";
+import { type Ack, type Host, type IssuedIceServer, type Message, Limits, MessageType, SocketEvent, createHostOutcome, message, parseIceServers, parseMessage } from "./protocol.js";
 import { type MeshInput, type MeshOutput, type PeerOp, Mesh } from "./mesh.js";
 import { type PeerStats, collectStats } from "./stats.js";
 
@@ -82,6 +82,8 @@ export class PeerClient {
   private readonly closeHooks: PcCloseHook[] = [];
   private readonly listeners = new Map<PeerEventName, Set<(arg: string) => void>>();
   private stopping = false;
+  /** TURN servers the signaling server issued (latest `ice servers` event), added to `pcConfig`'s for every pc made from then on. */
+  private issuedIceServers: IssuedIceServer[] = [];
   private startWaiter: { resolve: () => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> } | null = null;
 
   role: PeerRole = "None";
@@ -192,6 +194,7 @@ export class PeerClient {
     const grace = new Promise((resolve) => setTimeout(resolve, PEER_CLOSE_GRACE_MS));
     void Promise.race([Promise.allSettled(running.map((e) => e.chain)), grace]).then(() => socket?.disconnect());
     this.socket = null;
+    this.issuedIceServers = [];
     this.mesh = this.newMesh();
     this.role = "None";
     this.hostId = null;
@@ -205,14 +208,18 @@ export class PeerClient {
     const auth = this.config.auth ? { auth: this.config.auth } : {};
     const socket = io(this.config.signalingUrl, { reconnection: false, timeout: 5000, ...auth, ...this.config.socketOptions });
     this.socket = socket;
-    socket.on("message", (body: unknown) => {
+    socket.on(SocketEvent.message, (body: unknown) => {
       const m = parseMessage(body);
       if (!m || this.socket !== socket) return;
       this.feed({ ownId: socket.id ?? "" });
       this.feed({ signal: m });
     });
-    socket.on("user disconnected", (body: { id?: unknown }) => {
+    socket.on(SocketEvent.userDisconnected, (body: { id?: unknown }) => {
       if (body && typeof body.id === "string" && this.socket === socket) this.feed({ userDisconnected: body.id });
+    });
+    socket.on(SocketEvent.iceServers, (body: unknown) => {
+      const servers = parseIceServers(body);
+      if (servers && this.socket === socket) this.issuedIceServers = servers;
     });
     socket.on("disconnect", (reason: string) => {
       // Our own stop() disconnects too; only a drop is an event. P2P links stay up.
@@ -348,6 +355,13 @@ export class PeerClient {
     this.feed({ pc: id, event: "closed" });
   }
 
+  /** The app's `pcConfig` with the TURN servers the signaling server issued added to its ICE servers. */
+  private pcConfiguration(): RTCConfiguration | undefined {
+    const base = this.config.pcConfig;
+    if (this.issuedIceServers.length === 0) return base;
+    return { ...base, iceServers: [...(base?.iceServers ?? []), ...this.issuedIceServers] };
+  }
+
   /** Creates the pc, wires its events into the machine and runs the create hooks. */
   private async createPc(id: string, isOffer: boolean, executor: Executor): Promise<void> {
     const mesh = this.mesh;
@@ -356,7 +370,7 @@ export class PeerClient {
     };
     let pc: RTCPeerConnection;
     try {
-      pc = new RTCPeerConnection(this.config.pcConfig);
+      pc = new RTCPeerConnection(this.pcConfiguration());
     } catch (e) {
       console.warn("webrtc_p2p: cannot create a peer connection", e);
       this.executors.delete(id);

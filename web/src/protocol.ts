@@ -105,3 +105,30 @@ export function parseMessage(body: unknown): Message | null {
   }
   return m as unknown as Message;
 }
+
+/** One TURN server of an `ice servers` event (the browser's `RTCIceServer` shape). */
+export interface IssuedIceServer {
+  urls: string[];
+  username: string;
+  credential: string;
+}
+
+/**
+ * Validates an `ice servers` body (`{ iceServers: [{ urls, username, credential }], ttl }`, sent by
+ * our server when it issues TURN credentials; docs/protocol.md). Returns the servers, or null when
+ * the body has another shape (then the previous servers stay in use).
+ */
+export function parseIceServers(body: unknown): IssuedIceServer[] | null {
+  if (typeof body !== "object" || body === null) return null;
+  const list = (body as { iceServers?: unknown }).iceServers;
+  if (!Array.isArray(list)) return null;
+  const servers: IssuedIceServer[] = [];
+  for (const s of list) {
+    if (typeof s !== "object" || s === null) return null;
+    const { urls, username, credential } = s as Record<string, unknown>;
+    if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === "string")) return null;
+    if (typeof username !== "string" || typeof credential !== "string") return null;
+    servers.push({ urls: urls as string[], username, credential });
+  }
+  return servers;
+}

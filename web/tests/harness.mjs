@@ -27,15 +27,16 @@ export function startProcess(cmd, args, pattern, opts = {}) {
     return new Promise((resolve, reject) => {
       const w = { re, resolve };
       waiters.push(w);
-      setTimeout(() => reject(new Error(`${cmd} never printed ${re}; got:\n${lines.join("\n")}`)), ms);
+      // Unref'd: a wait that already ended must not keep the test file alive for `ms`.
+      setTimeout(() => reject(new Error(`${cmd} never printed ${re}; got:\n${lines.join("\n")}`)), ms).unref();
     });
   };
   return waitLine(pattern).then((line) => ({ child, line, waitLine, lines }));
 }
 
-/** The signaling server, the demo server and Chromium; `stop()` ends them and every process started here. */
-export async function startStack() {
-  const server = await startProcess(process.env.P2P_SIGNALING_BIN, ["--bind", "127.0.0.1:0"], /listening on/);
+/** The signaling server (with `serverArgs`), the demo server and Chromium; `stop()` ends them and every process started here. */
+export async function startStack({ serverArgs = [] } = {}) {
+  const server = await startProcess(process.env.P2P_SIGNALING_BIN, ["--bind", "127.0.0.1:0", ...serverArgs], /listening on/);
   const signalingUrl = server.line.match(/(http:\/\/\S+)/)[1];
   const demo = await startProcess("node", ["scripts/serve.mjs", "--port", "0", "--signaling", signalingUrl], /demo listening on/);
   const demoUrl = demo.line.match(/(http:\/\/\S+)/)[1];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Limits, createHostOutcome, message, parseMessage, withoutNulls } from "../src/protocol.js";
+import { Limits, createHostOutcome, message, parseIceServers, parseMessage, withoutNulls } from "../src/protocol.js";
 import { Mesh } from "../src/mesh.js";
 
 describe("message shapes (docs/protocol.md; the trickle rules themselves are in tests/vectors/)", () => {
@@ -90,5 +90,20 @@ describe("what a hostile peer sends is bounded (limits generated from the protoc
     const kept = out.flatMap((o) => ("op" in o && o.op === "addCandidate" ? [o.ice.candidate] : []));
     expect(kept.length).toBe(Limits.maxQueuedCandidates);
     expect(kept[0]).toBe("c0");
+  });
+});
+
+describe("parseIceServers (the server's TURN credentials)", () => {
+  const turn = { urls: ["turn:127.0.0.1:3478"], username: "1790000000:abc", credential: "c2VjcmV0" };
+  it("takes the issued servers", () => {
+    expect(parseIceServers({ iceServers: [turn], ttl: 600 })).toEqual([turn]);
+    expect(parseIceServers({ iceServers: [], ttl: 600 })).toEqual([]);
+  });
+  it("rejects other shapes as a whole instead of throwing", () => {
+    for (const bad of [null, 1, "x", {}, { iceServers: "turn:x" }, { iceServers: [null] }, { iceServers: [{ ...turn, urls: [] }] },
+      { iceServers: [{ ...turn, urls: "turn:x" }] }, { iceServers: [{ ...turn, urls: [1] }] }, { iceServers: [{ ...turn, username: 1 }] },
+      { iceServers: [turn, { urls: ["turn:y"] }] }]) {
+      expect(parseIceServers(bad)).toBeNull();
+    }
   });
 });

@@ -11,4 +11,4 @@ cd "$web"
 npm run -s build
 npx vitest run
 export P2P_SIGNALING_BIN="$target/p2p-signaling" P2P_NATIVE_CHAT_BIN="$target/examples/chat"
-timeout 900 node --test --test-concurrency=1 tests/e2e.test.mjs tests/voice.test.mjs
+timeout 900 node --test --test-concurrency=1 tests/e2e.test.mjs tests/voice.test.mjs tests/turn.test.mjs
