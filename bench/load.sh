@@ -11,6 +11,8 @@
 #   SERVERS="ours" IDLE_CLIENTS=5000 CLIENTS=1000 GROUP=4 START=5000 FACTOR=1.4 bash bench/load.sh
 #   SERVERS="ours2" bash bench/load.sh         # two of our nodes sharing a redis-server (needs --redis-url)
 #   BENCH_PRIORITY=-10 bash bench/load.sh      # on a machine shared with builds (see above)
+#   BEFORE_BIN=/path/to/p2p-signaling SERVERS="before ours" bash bench/load.sh
+#                                              # another build of our server (e.g. main's) in the same run
 #
 # JSON per phase and server logs land in bench/results/ (or $RESULTS); a markdown table on stdout.
 set -euo pipefail
@@ -74,6 +76,10 @@ start() {
     ours)
       "$TARGET/p2p-signaling" "${OURS_ARGS[@]}" >"$log.out" 2>"$log.err" &
       PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
+    before)
+      [ -x "${BEFORE_BIN:-}" ] || { echo "SERVERS=before needs BEFORE_BIN, a p2p-signaling binary" >&2; exit 2; }
+      "$BEFORE_BIN" "${OURS_ARGS[@]}" >"$log.out" 2>"$log.err" &
+      PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
     baseline)
       PORT=0 node "$BENCH/baseline/server.mjs" >"$log.out" 2>"$log.err" &
       PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
@@ -88,7 +94,7 @@ start() {
         "$TARGET/p2p-signaling" "${OURS_ARGS[@]}" --redis-url "redis://127.0.0.1:$port" >"$log.$n.out" 2>"$log.$n.err" &
         PIDS+=($!); SPIDS="$SPIDS,$!"; URLS="${URLS:+$URLS,}$(wait_url "$log.$n.out")"
       done ;;
-    *) echo "unknown server $name (ours, baseline, ours2)" >&2; exit 2 ;;
+    *) echo "unknown server $name (ours, before, baseline, ours2)" >&2; exit 2 ;;
   esac
 }
 
