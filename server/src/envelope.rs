@@ -57,28 +57,6 @@ const fn malformed(message: &'static str) -> Refusal {
     Refusal { status: 400, why: Rejection::Malformed, message }
 }
 
-/// A JSON string, borrowed from the text unless it had escapes.
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s.to_string())))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
 /// An object's members as raw JSON; a key given twice is an error (receivers would disagree on
 /// which one counts: JavaScript takes the last, a strict parser refuses the message).
 struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
@@ -93,7 +71,7 @@ impl<'de> Deserialize<'de> for Members<'de> {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Members<'de>, M::Error> {
                 let mut members: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::with_capacity(8);
-                while let Some(Text(key)) = map.next_key()? {
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     if members.iter().any(|(k, _)| *k == key) {
                         return Err(serde::de::Error::custom("duplicate key"));
                     }
@@ -106,8 +84,10 @@ impl<'de> Deserialize<'de> for Members<'de> {
     }
 }
 
+/// A JSON string's value, borrowed from the text unless it has escapes.
 fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    serde_json::from_str::<Text>(raw.get()).ok().map(|t| t.0)
+    let json = raw.get();
+    serde_json::from_str(json).map(Cow::Borrowed).or_else(|_| serde_json::from_str(json).map(Cow::Owned)).ok()
 }
 
 fn socket_id(raw: &RawValue) -> Option<Cow<'_, str>> {

@@ -12,7 +12,7 @@
 
 use crate::auth::JwtVerifier;
 use crate::config::Config;
-use crate::envelope::{self, Envelope};
+use crate::envelope;
 use crate::groups::{GroupError, Sid};
 use crate::incoming::{Incoming, Packet};
 use crate::limits::TokenBucket;
@@ -346,12 +346,12 @@ impl<A: Adapter> Conn<A> {
             Ok(envelope) => envelope,
             Err(refusal) => return self.reject(socket, reply, refusal.status, refusal.why, refusal.message),
         };
-        let Envelope { kind, ref to, .. } = envelope;
+        let (kind, to) = (envelope.kind, &*envelope.to);
         let groups = &self.state.groups;
         let allowed = if kind == kind::JOIN {
-            groups.join(&self.sid, &to, self.state.config.max_group_size).await
+            groups.join(&self.sid, to, self.state.config.max_group_size).await
         } else {
-            match groups.same_group(&self.sid, &to).await {
+            match groups.same_group(&self.sid, to).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(GroupError::NoSuchHost),
                 Err(_) => Err(GroupError::Unavailable),
@@ -375,9 +375,9 @@ impl<A: Adapter> Conn<A> {
         }
         if kind == kind::JOIN {
             self.push_ice_servers(socket, &self.sid).await;
-            self.push_ice_servers(socket, &to).await;
+            self.push_ice_servers(socket, to).await;
         } else if kind == kind::CALL_ME {
-            self.push_ice_servers(socket, &to).await;
+            self.push_ice_servers(socket, to).await;
         }
         if deliver(&self.io, to, event::MESSAGE, &*envelope.relayed(&self.sid)).await {
             self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);

@@ -2,15 +2,12 @@
 //! kept as received, its ack and its socket. Read once, where it is handled: the name and the first
 //! argument are sliced out of the text without building a `serde_json::Value`.
 
-use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::handler::{FromMessage, FromMessageParts, Value};
 use socketioxide::socket::Socket;
 use std::convert::Infallible;
-use std::fmt;
 use std::sync::Arc;
 
 /// One event of a socket.
@@ -42,31 +39,9 @@ impl Packet {
     /// altogether for a binary packet or text that is not a JSON array starting with a string
     /// (socketioxide has checked neither for events it hands to a fallback handler).
     pub fn read(&self) -> Option<(&str, Option<&str>)> {
-        let text = self.0.as_str()?.as_str();
-        let Args(name, first) = serde_json::from_str(text).ok()?;
-        Some((name, first.map(RawValue::get)))
-    }
-}
-
-/// `[name, first, ...]`: the rest is skipped.
-struct Args<'a>(&'a str, Option<&'a RawValue>);
-
-impl<'de> Deserialize<'de> for Args<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Args<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an event array")
-            }
-            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Args<'de>, S::Error> {
-                let name: &str = seq.next_element()?.ok_or_else(|| serde::de::Error::custom("no event name"))?;
-                let first = seq.next_element()?;
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Args(name, first))
-            }
-        }
-        d.deserialize_seq(V)
+        let args: Vec<&RawValue> = serde_json::from_str(self.0.as_str()?.as_str()).ok()?;
+        let name = serde_json::from_str(args.first()?.get()).ok()?;
+        Some((name, args.get(1).map(|first| first.get())))
     }
 }
 
