@@ -11,6 +11,10 @@
 #   SERVERS="ours" IDLE_CLIENTS=5000 CLIENTS=1000 GROUP=4 START=5000 FACTOR=1.4 bash bench/load.sh
 #   SERVERS="ours2" bash bench/load.sh         # two of our nodes sharing a redis-server (needs --redis-url)
 #   BENCH_PRIORITY=-10 bash bench/load.sh      # on a machine shared with builds (see above)
+#   BEFORE_BIN=/path/to/p2p-signaling SERVERS="before ours" bash bench/load.sh
+#                                              # another build of our server (e.g. main's) in the same run
+#   RATES=10000,20000,30000 STEP_SECS=5 P99_MS=1000000 bash bench/load.sh
+#                                              # fixed rates, no cut-off: CPU per relay at equal rates
 #
 # JSON per phase and server logs land in bench/results/ (or $RESULTS); a markdown table on stdout.
 set -euo pipefail
@@ -32,6 +36,9 @@ GROUP="${GROUP:-4}"
 START="${START:-5000}"
 FACTOR="${FACTOR:-1.4}"
 STEP_SECS="${STEP_SECS:-3}"
+P99_MS="${P99_MS:-50}"
+# RATES (comma-separated) replaces the START x FACTOR steps.
+if [ -n "${RATES:-}" ]; then STEPS=(--rates "$RATES"); else STEPS=(--start "$START" --factor "$FACTOR"); fi
 RESULTS="${RESULTS:-$BENCH/results}"
 mkdir -p "$RESULTS"
 # Both ends of every client live on this machine (server and generator are separate processes).
@@ -74,6 +81,10 @@ start() {
     ours)
       "$TARGET/p2p-signaling" "${OURS_ARGS[@]}" >"$log.out" 2>"$log.err" &
       PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
+    before)
+      [ -x "${BEFORE_BIN:-}" ] || { echo "SERVERS=before needs BEFORE_BIN, a p2p-signaling binary" >&2; exit 2; }
+      "$BEFORE_BIN" "${OURS_ARGS[@]}" >"$log.out" 2>"$log.err" &
+      PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
     baseline)
       PORT=0 node "$BENCH/baseline/server.mjs" >"$log.out" 2>"$log.err" &
       PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
@@ -88,7 +99,7 @@ start() {
         "$TARGET/p2p-signaling" "${OURS_ARGS[@]}" --redis-url "redis://127.0.0.1:$port" >"$log.$n.out" 2>"$log.$n.err" &
         PIDS+=($!); SPIDS="$SPIDS,$!"; URLS="${URLS:+$URLS,}$(wait_url "$log.$n.out")"
       done ;;
-    *) echo "unknown server $name (ours, baseline, ours2)" >&2; exit 2 ;;
+    *) echo "unknown server $name (ours, before, baseline, ours2)" >&2; exit 2 ;;
   esac
 }
 
@@ -100,16 +111,16 @@ for name in $SERVERS; do
   cleanup
   log="$RESULTS/$name-relay"
   start "$name" "$log"
-  echo "== $name: $CLIENTS clients in groups of $GROUP, rate from $START x$FACTOR ($URLS)" >&2
+  echo "== $name: $CLIENTS clients in groups of $GROUP, rates ${STEPS[*]} ($URLS)" >&2
   "$TARGET/p2p-loadgen" --url "$URLS" --pid "$SPIDS" --clients "$CLIENTS" --group "$GROUP" \
-    --start "$START" --factor "$FACTOR" --step-secs "$STEP_SECS" >"$log.json"
+    "${STEPS[@]}" --step-secs "$STEP_SECS" --p99-ms "$P99_MS" >"$log.json"
   cleanup
 done
 
 echo
 echo "$(date -u +%F\ %H:%M) UTC, load average $(cut -d' ' -f1-3 /proc/loadavg), autogroup $(cat /proc/self/autogroup 2>/dev/null | cut -d' ' -f2-); relay: $CLIENTS clients, groups of $GROUP, ${STEP_SECS} s per step, ~200-byte payloads."
 echo
-echo "| server | idle clients | connect rate (conn/s) | RSS per idle connection (KiB) | max relays/s at p99 ≤ 50 ms | p50 / p99 there (ms) | server CPU there | µs server CPU per relay | generator CPU | first failing step |"
+echo "| server | idle clients | connect rate (conn/s) | RSS per idle connection (KiB) | max relays/s at p99 ≤ $P99_MS ms | p50 / p99 there (ms) | server CPU there | µs server CPU per relay | generator CPU | first failing step |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for name in $SERVERS; do
   jq -rs --arg name "$name" '

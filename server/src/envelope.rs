@@ -1,18 +1,48 @@
 //! The checks on a `message` event's envelope, as a pure function (the relay never reads the
 //! body beyond it): `type` one of the protocol's, `to` a socket id, `me` absent, null or a socket
 //! id. Pure so that it is property-tested with arbitrary JSON (the fuzz of issue 15).
+//!
+//! The body is relayed as received: its members are kept as raw JSON text, never parsed into a
+//! `serde_json::Value` tree and serialised again (one allocation per member and a second pass over
+//! every byte, for each of the tens of thousands of messages a second a busy server relays). Only
+//! `from` is replaced, by the server's word on who sent it.
 
 use crate::metrics::Rejection;
 use p2p_protocol::{kind, MAX_ID_BYTES};
-use serde_json::{Map, Value};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
 
 /// A `message` that passed the checks.
-#[derive(Debug, PartialEq)]
-pub struct Envelope {
+#[derive(Debug)]
+pub struct Envelope<'a> {
     pub kind: &'static str,
-    pub to: String,
-    /// The whole body, relayed as it came but for `from`.
-    pub body: Map<String, Value>,
+    pub to: Cow<'a, str>,
+    /// The body's members as received, in order, `from` left out.
+    members: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+impl Envelope<'_> {
+    /// The body to relay: the members as received and `from` set to the sender.
+    pub fn relayed(&self, from: &str) -> Box<RawValue> {
+        let size = self.members.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum::<usize>() + from.len() + 12;
+        let mut out = Vec::with_capacity(size);
+        out.push(b'{');
+        for (key, value) in &self.members {
+            // Keys were unescaped when parsed; writing them as JSON strings escapes them again.
+            serde_json::to_writer(&mut out, key).expect("writing to a Vec");
+            out.push(b':');
+            out.extend_from_slice(value.get().as_bytes());
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"from\":");
+        serde_json::to_writer(&mut out, from).expect("writing to a Vec");
+        out.push(b'}');
+        let json = String::from_utf8(out).expect("JSON text is UTF-8");
+        RawValue::from_string(json).expect("members of a parsed object make an object")
+    }
 }
 
 /// Why a `message` was refused.
@@ -27,37 +57,85 @@ const fn malformed(message: &'static str) -> Refusal {
     Refusal { status: 400, why: Rejection::Malformed, message }
 }
 
-fn socket_id(v: &Value) -> Option<&str> {
-    v.as_str().filter(|id| !id.is_empty() && id.len() <= MAX_ID_BYTES)
+/// An object's members as raw JSON; a key given twice is an error (receivers would disagree on
+/// which one counts: JavaScript takes the last, a strict parser refuses the message).
+struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Members<'de>, M::Error> {
+                let mut members: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::with_capacity(8);
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if members.iter().any(|(k, _)| *k == key) {
+                        return Err(serde::de::Error::custom("duplicate key"));
+                    }
+                    members.push((key, map.next_value()?));
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
-/// Checks a `message` payload.
-pub fn check(data: Option<Value>) -> Result<Envelope, Refusal> {
-    let Some(Value::Object(body)) = data else {
-        return Err(malformed("message must be an object {type, to, ...}"));
+/// A JSON string's value, borrowed from the text unless it has escapes.
+fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let json = raw.get();
+    serde_json::from_str(json).map(Cow::Borrowed).or_else(|_| serde_json::from_str(json).map(Cow::Owned)).ok()
+}
+
+fn socket_id(raw: &RawValue) -> Option<Cow<'_, str>> {
+    text(raw).filter(|id| !id.is_empty() && id.len() <= MAX_ID_BYTES)
+}
+
+/// Checks a `message` payload, given as the JSON text of the event's first argument.
+pub fn check(data: Option<&str>) -> Result<Envelope<'_>, Refusal> {
+    let Some(Ok(Members(mut members))) = data.map(serde_json::from_str::<Members>) else {
+        return Err(malformed("message must be an object {type, to, ...} without repeated keys"));
     };
-    let kind = match body.get("type").and_then(Value::as_str) {
+    let field = |name: &str| members.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+    let kind = match field("type").and_then(text) {
         Some(k) => *kind::ALL.iter().find(|known| **known == k).ok_or(malformed("unknown message type"))?,
         None => return Err(malformed("message.type must be a string")),
     };
-    let to = body.get("to").and_then(socket_id).ok_or(malformed("message.to must be a socket id"))?.to_string();
+    let to = field("to").and_then(socket_id).ok_or(malformed("message.to must be a socket id"))?;
     // Extreal's C# client sends every unset field as null: null means absent.
-    if let Some(me) = body.get("me").filter(|me| !me.is_null()) {
+    if let Some(me) = field("me").filter(|me| me.get() != "null") {
         socket_id(me).ok_or(malformed("message.me must be a socket id"))?;
     }
-    Ok(Envelope { kind, to, body })
+    members.retain(|(k, _)| k != "from");
+    Ok(Envelope { kind, to, members })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    fn check_value(v: &Value) -> Result<(&'static str, String, Value), Refusal> {
+        let text = v.to_string();
+        let env = check(Some(&text))?;
+        let relayed = serde_json::from_str(env.relayed("sender").get()).unwrap();
+        Ok((env.kind, env.to.into_owned(), relayed))
+    }
 
     #[test]
     fn the_cases_found_by_hand() {
-        let ok = check(Some(json!({"type": "join", "from": null, "to": "h", "me": null, "sdp": null}))).unwrap();
-        assert_eq!((ok.kind, ok.to.as_str()), ("join", "h"));
+        let (kind, to, relayed) =
+            check_value(&json!({"type": "join", "from": null, "to": "h", "me": null, "sdp": null})).unwrap();
+        assert_eq!((kind, to.as_str()), ("join", "h"));
+        assert_eq!(relayed, json!({"type": "join", "from": "sender", "to": "h", "me": null, "sdp": null}));
+        let escaped = check(Some(r#"{"type":"offer","to":"\"q\u00e9","fr\u00f6m":1}"#)).unwrap();
+        let relayed: Value = serde_json::from_str(escaped.relayed("sender").get()).unwrap();
+        assert_eq!(escaped.to, "\"q\u{e9}", "escapes are read");
+        assert_eq!(relayed, json!({"type": "offer", "to": "\"q\u{e9}", "fr\u{f6}m": 1, "from": "sender"}));
         for bad in [
             json!(null),
             json!("x"),
@@ -70,9 +148,20 @@ mod tests {
             json!({"type": "call me", "to": "x", "me": 7}),
             json!({"type": "call me", "to": "x", "me": ""}),
         ] {
-            assert_eq!(check(Some(bad.clone())).unwrap_err().status, 400, "{bad}");
+            assert_eq!(check_value(&bad).unwrap_err().status, 400, "{bad}");
+        }
+        for bad in [r#"{"type":"offer","to":"a","to":"b"}"#, r#"{"type":"offer","to":"a","from":"x","from":"y"}"#, "{"]
+        {
+            assert_eq!(check(Some(bad)).unwrap_err().status, 400, "{bad}");
         }
         assert!(check(None).is_err());
+    }
+
+    #[test]
+    fn a_forged_from_is_replaced_whatever_its_spelling() {
+        let env = check(Some(r#"{"type":"offer","to":"a","fr\u006fm":"forged","sdp":"v=0"}"#)).unwrap();
+        let relayed: Value = serde_json::from_str(env.relayed("b").get()).unwrap();
+        assert_eq!(relayed, json!({"type": "offer", "to": "a", "sdp": "v=0", "from": "b"}));
     }
 
     /// Arbitrary JSON, biased toward message-like objects.
@@ -102,14 +191,17 @@ mod tests {
 
     proptest! {
         /// Whatever arrives, the check answers (never panics), and what it lets through is a
-        /// protocol type to a plausible id, relayed with its body intact.
+        /// protocol type to a plausible id, relayed with its body intact but for `from`.
         #[test]
         fn any_json_is_answered_and_only_well_formed_envelopes_pass(value in json_value()) {
-            match check(Some(value.clone())) {
-                Ok(env) => {
-                    prop_assert!(kind::ALL.contains(&env.kind));
-                    prop_assert!(!env.to.is_empty() && env.to.len() <= MAX_ID_BYTES);
-                    prop_assert_eq!(Value::Object(env.body), value);
+            match check_value(&value) {
+                Ok((kind, to, relayed)) => {
+                    prop_assert!(kind::ALL.contains(&kind));
+                    prop_assert!(!to.is_empty() && to.len() <= MAX_ID_BYTES);
+                    // As a receiver reads the text sent (serde_json reads some floats a bit off).
+                    let mut want: Value = serde_json::from_str(&value.to_string()).unwrap();
+                    want["from"] = json!("sender");
+                    prop_assert_eq!(relayed, want);
                 }
                 Err(refusal) => prop_assert_eq!(refusal.status, 400),
             }

@@ -1,7 +1,10 @@
-//! The Socket.IO events. socketioxide runs every event handler in a task of its own, which would let
-//! a socket's `candidate` overtake its `offer`. So the handlers do nothing but enqueue, from the
-//! extractor (which socketioxide runs in arrival order), onto one queue per socket; a single worker
-//! per socket then validates, routes and acks in exactly the order the client sent.
+//! The Socket.IO events. socketioxide starts every event handler as a task of its own (or, with our
+//! patch, runs it on the connection's reader until it first waits), so two handlers of one socket
+//! could run at once and a `candidate` overtake its `offer`. So a handler only appends its event to
+//! the socket's queue (socketioxide calls handlers synchronously, in arrival order) and then drains
+//! the queue unless another handler of that socket is draining it already: requests are validated,
+//! routed and acked in exactly the order the client sent, with no task parked per socket (an idle
+//! connection costs memory, not a task) and no wake-up of another task per event.
 //!
 //! Everything here is generic over the Socket.IO adapter: the local one (one process, the
 //! default) or socketioxide-redis (`--redis-url`, several nodes); the registry behind
@@ -9,8 +12,9 @@
 
 use crate::auth::JwtVerifier;
 use crate::config::Config;
-use crate::envelope::{self, Envelope};
+use crate::envelope;
 use crate::groups::{GroupError, Sid};
+use crate::incoming::{Incoming, Packet};
 use crate::limits::TokenBucket;
 use crate::metrics::{Metrics, Rejection};
 use crate::per_ip::{PerIp, Slot};
@@ -18,18 +22,17 @@ use crate::registry::Groups;
 use crate::turn::TurnIssuer;
 use axum::extract::ConnectInfo;
 use p2p_protocol::{event, kind};
+use parking_lot::Mutex;
+use serde::Serialize;
 use serde_json::{json, Value};
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, SocketRef, TryData};
-use socketioxide::handler::{FromMessageParts, Value as RawValue};
-use socketioxide::socket::Socket;
+use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::SocketIo;
-use std::convert::Infallible;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::mpsc;
 
 pub struct AppState {
     pub config: Config,
@@ -60,7 +63,18 @@ const CREATE_HOST: u8 = 0;
 const LIST_HOSTS: u8 = 1;
 const MESSAGE: u8 = 2;
 const WHOAMI: u8 = 3;
-const DISCONNECT: u8 = 4;
+/// An event the protocol does not have: charged to the rate limit, then dropped without a reply.
+const UNKNOWN: u8 = 4;
+
+fn event_kind(name: &str) -> u8 {
+    match name {
+        event::CREATE_HOST => CREATE_HOST,
+        event::LIST_HOSTS => LIST_HOSTS,
+        event::MESSAGE => MESSAGE,
+        event::WHOAMI => WHOAMI,
+        _ => UNKNOWN,
+    }
+}
 
 fn event_name(kind: u8) -> &'static str {
     match kind {
@@ -72,41 +86,32 @@ fn event_name(kind: u8) -> &'static str {
     }
 }
 
-/// One request of a socket, in arrival order.
-struct Item<A: Adapter> {
+/// How to answer a request: its ack if the client asked for one, else an `error` event.
+struct Reply<A: Adapter> {
     kind: u8,
-    /// Bytes of the event's JSON as received (event name included): the size limit's measure,
-    /// known without serialising the parsed payload again.
-    size: usize,
-    data: Option<Value>,
     ack: Option<AckSender<A>>,
 }
 
-/// Boxed: an idle socket's queue holds one block of 32 slots, and an `Item` is about a hundred
-/// bytes while a box is eight.
-struct Queue<A: Adapter>(mpsc::UnboundedSender<Box<Item<A>>>);
+/// One request of a socket, in arrival order (`None`: the socket disconnected).
+type Item<A> = Option<(Packet, Option<AckSender<A>>)>;
 
-impl<A: Adapter> Clone for Queue<A> {
-    fn clone(&self) -> Self {
-        Queue(self.0.clone())
-    }
+/// A socket's requests not handled yet, and who handles them.
+struct Queue<A: Adapter> {
+    items: VecDeque<Item<A>>,
+    /// A handler of this socket is draining the queue; the others only append.
+    draining: bool,
+    bucket: TokenBucket,
 }
 
-/// The extractor that enqueues: runs synchronously, in order, before socketioxide spawns the
-/// (empty) handler.
-struct Enqueue<const K: u8>;
-
-impl<A: Adapter, const K: u8> FromMessageParts<A> for Enqueue<K> {
-    type Error = Infallible;
-    fn from_message_parts(s: &Arc<Socket<A>>, v: &mut RawValue, ack_id: &Option<i64>) -> Result<Self, Infallible> {
-        let size = v.len();
-        let Ok(TryData(data)) = TryData::<Value>::from_message_parts(s, v, ack_id);
-        let ack = if ack_id.is_some() { AckSender::from_message_parts(s, v, ack_id).ok() } else { None };
-        if let Some(queue) = s.extensions.get::<Queue<A>>() {
-            let _ = queue.0.send(Box::new(Item { kind: K, size, data: data.ok(), ack }));
-        }
-        Ok(Enqueue)
-    }
+/// What a socket's handlers share. Holds no reference to the socket itself (the socket holds the
+/// handlers): each handler is given its socket.
+struct Conn<A: Adapter> {
+    state: Arc<AppState>,
+    io: SocketIo<A>,
+    sid: String,
+    queue: Mutex<Queue<A>>,
+    /// The socket's place in the per-IP count, given back when it leaves.
+    slot: Mutex<Option<Slot>>,
 }
 
 /// Why a connection was refused (sent to the client as a `connect_error`).
@@ -121,8 +126,8 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-/// Wires a new socket: its own room (socketioxide does not add one; delivery by id needs it), its
-/// queue and worker, and its events. Runs as connect middleware, which socketioxide awaits before it
+/// Wires a new socket: its queue and its handlers (and, with nodes on Redis, its own room: other
+/// nodes reach it through it). Runs as connect middleware, which socketioxide awaits before it
 /// confirms the connection: handlers registered in the connect handler proper could miss the
 /// client's first event.
 pub fn on_connect<A: Adapter>(
@@ -155,79 +160,101 @@ pub fn on_connect<A: Adapter>(
         None => None,
     };
     state.metrics.connections_total.fetch_add(1, Ordering::Relaxed);
-    socket.join(socket.id.to_string());
-    let (tx, rx) = mpsc::unbounded_channel();
-    socket.extensions.insert(Queue(tx.clone()));
-    tokio::spawn(worker(state.clone(), socket.clone(), io, rx, slot));
-    socket.on(event::CREATE_HOST, |_: Enqueue<CREATE_HOST>| async {});
-    socket.on(event::LIST_HOSTS, |_: Enqueue<LIST_HOSTS>| async {});
-    socket.on(event::MESSAGE, |_: Enqueue<MESSAGE>| async {});
-    socket.on(event::WHOAMI, |_: Enqueue<WHOAMI>| async {});
-    socket.on_disconnect(move || {
-        let _ = tx.send(Box::new(Item { kind: DISCONNECT, size: 0, data: None, ack: None }));
-        async {}
-    });
+    // On one node every recipient is found by id (`deliver`); a room per socket costs a hash set.
+    if state.groups.redis().is_some() {
+        socket.join(socket.id.to_string());
+    }
+    let bucket = TokenBucket::new(state.config.rate_per_sec, state.config.rate_burst);
+    let queue = Mutex::new(Queue { items: VecDeque::new(), draining: false, bucket });
+    let conn = Arc::new(Conn { state, io, sid: socket.id.to_string(), queue, slot: Mutex::new(slot) });
+    // One handler for every event (a handler per event name is a hash map per socket).
+    let on_event = conn.clone();
+    socket.on_fallback(move |ev: Incoming<A>| on_event.push(Some((ev.packet, ev.ack))).drain(ev.socket));
+    socket.on_disconnect(move |s: SocketRef<A>| conn.push(None).drain(s));
     tracing::debug!(sid = %socket.id, "connected");
     Ok(())
-}
-
-struct Worker<A: Adapter> {
-    state: Arc<AppState>,
-    socket: SocketRef<A>,
-    io: SocketIo<A>,
-    sid: String,
 }
 
 fn now_unix() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Handles one socket's requests in order until it disconnects; `_slot` (its place in the per-IP
-/// count) is given back when the worker ends.
-async fn worker<A: Adapter>(
-    state: Arc<AppState>,
-    socket: SocketRef<A>,
-    io: SocketIo<A>,
-    mut rx: mpsc::UnboundedReceiver<Box<Item<A>>>,
-    _slot: Option<Slot>,
-) {
-    let sid = socket.id.to_string();
-    let mut bucket = TokenBucket::new(state.config.rate_per_sec, state.config.rate_burst);
-    let w = Worker { state, socket, io, sid };
-    while let Some(item) = rx.recv().await {
-        let item = *item;
-        if item.kind == DISCONNECT {
-            w.leave().await;
-            break;
-        }
-        if !bucket.take(Instant::now()) {
-            w.reject(item, 429, Rejection::RateLimited, "rate limit exceeded");
-            continue;
-        }
-        if item.size > w.state.config.max_payload_bytes {
-            w.reject(item, 413, Rejection::TooLarge, "payload too large");
-            continue;
-        }
-        match item.kind {
-            CREATE_HOST => w.create_host(item).await,
-            LIST_HOSTS => {
-                let reply_bytes = w.list_hosts(item).await;
-                bucket.charge((reply_bytes / REPLY_BYTES_PER_TOKEN) as f64);
-            }
-            WHOAMI => {
-                let id = w.sid.clone();
-                w.answer(item, json!({"status": 200, "id": id}));
-            }
-            _ => w.message(item).await,
-        }
+/// Sends `event` to socket `to`: straight into its outbound queue when it is on this node (no room
+/// lookup, no broadcast), else through its room, which the Redis adapter publishes to the other
+/// nodes. A socket that is gone on one node is gone: nothing is sent.
+async fn deliver<A: Adapter, T: Serialize + ?Sized>(io: &SocketIo<A>, to: &str, event: &str, data: &T) -> bool {
+    // `io.of` rather than `io.to`/`io.get_socket`: during shutdown the namespace is removed while
+    // queued disconnects still drain, and those panic then (found by the load bench).
+    let Some(ns) = io.of("/") else { return false };
+    if let Some(socket) = to.parse().ok().and_then(|sid| ns.get_socket(sid)) {
+        return socket.emit(event, data).map_err(|e| tracing::debug!(error = %e, "delivery failed")).is_ok();
     }
+    ns.to(to.to_string()).emit(event, data).await.map_err(|e| tracing::debug!(error = %e, "relay failed")).is_ok()
 }
 
-impl<A: Adapter> Worker<A> {
+impl<A: Adapter> Conn<A> {
+    /// Appends an item; runs synchronously, in arrival order.
+    fn push(self: Arc<Self>, item: Item<A>) -> Arc<Self> {
+        self.queue.lock().items.push_back(item);
+        self
+    }
+
+    /// Handles the queued items in order, unless another handler of this socket already does.
+    async fn drain(self: Arc<Self>, socket: SocketRef<A>) {
+        {
+            let mut q = self.queue.lock();
+            if q.draining {
+                return;
+            }
+            q.draining = true;
+        }
+        loop {
+            // The bucket is charged when an item is taken, as the requests are handled.
+            let (item, allowed) = {
+                let mut q = self.queue.lock();
+                let Some(item) = q.items.pop_front() else {
+                    q.draining = false;
+                    // A socket that went quiet keeps no queue memory.
+                    q.items = VecDeque::new();
+                    return;
+                };
+                let allowed = item.is_none() || q.bucket.take(Instant::now());
+                (item, allowed)
+            };
+            let Some((packet, ack)) = item else {
+                self.leave().await;
+                self.queue.lock().items.clear();
+                return;
+            };
+            let Some((name, data)) = packet.read() else { continue };
+            let reply = Reply { kind: event_kind(name), ack };
+            if reply.kind == UNKNOWN {
+                continue;
+            }
+            if !allowed {
+                self.reject(&socket, reply, 429, Rejection::RateLimited, "rate limit exceeded");
+                continue;
+            }
+            if packet.len() > self.state.config.max_payload_bytes {
+                self.reject(&socket, reply, 413, Rejection::TooLarge, "payload too large");
+                continue;
+            }
+            match reply.kind {
+                CREATE_HOST => self.create_host(&socket, reply, data).await,
+                LIST_HOSTS => {
+                    let reply_bytes = self.list_hosts(&socket, reply).await;
+                    self.queue.lock().bucket.charge((reply_bytes / REPLY_BYTES_PER_TOKEN) as f64);
+                }
+                WHOAMI => self.answer(reply, &json!({"status": 200, "id": self.sid})),
+                _ => self.message(&socket, reply, data).await,
+            }
+        }
+    }
+
     /// Acks `body` if the client asked for an ack.
-    fn answer(&self, item: Item<A>, body: Value) {
-        if let Some(ack) = item.ack {
-            let _ = ack.send(&body);
+    fn answer<T: Serialize + ?Sized>(&self, reply: Reply<A>, body: &T) {
+        if let Some(ack) = reply.ack {
+            let _ = ack.send(body);
         }
     }
 
@@ -237,18 +264,18 @@ impl<A: Adapter> Worker<A> {
     /// Every refused `create host` is answered 409 whatever the cause: Extreal's C# PeerClient
     /// treats any other status as success and would believe it hosts a group that does not exist.
     /// Our clients tell the causes apart by `reason`.
-    fn reject(&self, item: Item<A>, status: u16, why: Rejection, message: &str) {
+    fn reject(&self, socket: &SocketRef<A>, reply: Reply<A>, status: u16, why: Rejection, message: &str) {
         self.state.metrics.reject(why);
-        let status = if item.kind == CREATE_HOST { 409 } else { status };
-        tracing::debug!(sid = %self.sid, status, message, event = event_name(item.kind), "rejected");
+        let status = if reply.kind == CREATE_HOST { 409 } else { status };
+        tracing::debug!(sid = %self.sid, status, message, event = event_name(reply.kind), "rejected");
         let mut body = json!({"status": status, "message": message, "reason": why.reason()});
-        match item.ack {
+        match reply.ack {
             Some(ack) => {
                 let _ = ack.send(&body);
             }
             None => {
-                body["event"] = json!(event_name(item.kind));
-                let _ = self.socket.emit(event::ERROR, &body);
+                body["event"] = json!(event_name(reply.kind));
+                let _ = socket.emit(event::ERROR, &body);
             }
         }
     }
@@ -257,25 +284,27 @@ impl<A: Adapter> Worker<A> {
     /// told to make peer connections, so they never expire in a long-lived group: a host as its
     /// group is created and as each `join` reaches it, a newcomer as its `join` is accepted, a
     /// member before a `call me`. Extreal clients ignore the unknown event.
-    async fn push_ice_servers(&self, to: &str) {
+    async fn push_ice_servers(&self, socket: &SocketRef<A>, to: &str) {
         let Some(turn) = &self.state.turn else { return };
         let issued = turn.issue(to, now_unix());
         if to == self.sid {
-            let _ = self.socket.emit(event::ICE_SERVERS, &issued);
+            let _ = socket.emit(event::ICE_SERVERS, &issued);
         } else {
-            let _ = self.socket.to(to.to_string()).emit(event::ICE_SERVERS, &issued).await;
+            deliver(&self.io, to, event::ICE_SERVERS, &issued).await;
         }
     }
 
-    async fn create_host(&self, item: Item<A>) {
-        if item.ack.is_none() {
-            return self.reject(item, 400, Rejection::NoAck, "create host needs an acknowledgement callback");
+    async fn create_host(&self, socket: &SocketRef<A>, reply: Reply<A>, data: Option<&str>) {
+        if reply.ack.is_none() {
+            return self.reject(socket, reply, 400, Rejection::NoAck, "create host needs an acknowledgement callback");
         }
-        let name = match item.data.as_ref().and_then(Value::as_str).map(p2p_protocol::host_name) {
+        let name = data.and_then(|d| serde_json::from_str::<String>(d).ok());
+        let name = match name.as_deref().map(p2p_protocol::host_name) {
             Some(Ok(name)) => name.to_string(),
-            Some(Err(why)) => return self.reject(item, 409, Rejection::InvalidName, &why.to_string()),
+            Some(Err(why)) => return self.reject(socket, reply, 409, Rejection::InvalidName, &why.to_string()),
             None => {
-                return self.reject(item, 409, Rejection::InvalidName, "create host takes the host name as a string")
+                let why = "create host takes the host name as a string";
+                return self.reject(socket, reply, 409, Rejection::InvalidName, why);
             }
         };
         let result = self.state.groups.create_host(&self.sid, &name).await;
@@ -283,45 +312,46 @@ impl<A: Adapter> Worker<A> {
         match result {
             Ok(()) => {
                 tracing::info!(sid = %self.sid, %name, "host created");
-                self.push_ice_servers(&self.sid).await;
-                self.answer(item, json!({"status": 200, "message": format!("Host have been created. host: {name}")}));
+                self.push_ice_servers(socket, &self.sid).await;
+                self.answer(reply, &json!({"status": 200, "message": format!("Host have been created. host: {name}")}));
             }
             Err(GroupError::NameTaken) => {
-                self.reject(item, 409, Rejection::NameTaken, &format!("Host already exists. host: {name}"))
+                self.reject(socket, reply, 409, Rejection::NameTaken, &format!("Host already exists. host: {name}"))
             }
-            Err(GroupError::Unavailable) => self.unavailable(item),
-            Err(_) => self.reject(item, 409, Rejection::AlreadyInGroup, "this socket is already in a group"),
+            Err(GroupError::Unavailable) => self.unavailable(socket, reply),
+            Err(_) => self.reject(socket, reply, 409, Rejection::AlreadyInGroup, "this socket is already in a group"),
         }
     }
 
     /// Answers with at most `max_listed_hosts` groups, oldest first, and the `total`; returns the
     /// reply's size so the caller can charge the rate limit for it.
-    async fn list_hosts(&self, item: Item<A>) -> usize {
-        if item.ack.is_none() {
-            self.reject(item, 400, Rejection::NoAck, "list hosts needs an acknowledgement callback");
+    async fn list_hosts(&self, socket: &SocketRef<A>, reply: Reply<A>) -> usize {
+        if reply.ack.is_none() {
+            self.reject(socket, reply, 400, Rejection::NoAck, "list hosts needs an acknowledgement callback");
             return 0;
         }
         let Ok((hosts, total)) = self.state.groups.hosts(self.state.config.max_listed_hosts).await else {
-            self.unavailable(item);
+            self.unavailable(socket, reply);
             return 0;
         };
         let hosts: Vec<Value> = hosts.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect();
-        let reply = json!({"status": 200, "hosts": hosts, "total": total});
-        let size = reply.to_string().len();
-        self.answer(item, reply);
+        let body = json!({"status": 200, "hosts": hosts, "total": total});
+        let size = body.to_string().len();
+        self.answer(reply, &body);
         size
     }
 
-    async fn message(&self, mut item: Item<A>) {
-        let Envelope { kind, to, mut body } = match envelope::check(item.data.take()) {
+    async fn message(&self, socket: &SocketRef<A>, reply: Reply<A>, data: Option<&str>) {
+        let envelope = match envelope::check(data) {
             Ok(envelope) => envelope,
-            Err(refusal) => return self.reject(item, refusal.status, refusal.why, refusal.message),
+            Err(refusal) => return self.reject(socket, reply, refusal.status, refusal.why, refusal.message),
         };
+        let (kind, to) = (envelope.kind, &*envelope.to);
         let groups = &self.state.groups;
         let allowed = if kind == kind::JOIN {
-            groups.join(&self.sid, &to, self.state.config.max_group_size).await
+            groups.join(&self.sid, to, self.state.config.max_group_size).await
         } else {
-            match groups.same_group(&self.sid, &to).await {
+            match groups.same_group(&self.sid, to).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(GroupError::NoSuchHost),
                 Err(_) => Err(GroupError::Unavailable),
@@ -329,36 +359,31 @@ impl<A: Adapter> Worker<A> {
         };
         match allowed {
             Ok(()) => {}
-            Err(GroupError::Unavailable) => return self.unavailable(item),
-            Err(GroupError::Full) => return self.reject(item, 403, Rejection::GroupFull, "the group is full"),
+            Err(GroupError::Unavailable) => return self.unavailable(socket, reply),
+            Err(GroupError::Full) => return self.reject(socket, reply, 403, Rejection::GroupFull, "the group is full"),
             Err(GroupError::AlreadyInGroup) => {
-                return self.reject(item, 409, Rejection::AlreadyInGroup, "this socket is already in another group")
+                let why = "this socket is already in another group";
+                return self.reject(socket, reply, 409, Rejection::AlreadyInGroup, why);
             }
-            Err(_) if kind == kind::JOIN => return self.reject(item, 404, Rejection::Forbidden, "no such host"),
-            Err(_) => return self.reject(item, 403, Rejection::Forbidden, "the recipient is not in your group"),
+            Err(_) if kind == kind::JOIN => {
+                return self.reject(socket, reply, 404, Rejection::Forbidden, "no such host")
+            }
+            Err(_) => {
+                let why = "the recipient is not in your group";
+                return self.reject(socket, reply, 403, Rejection::Forbidden, why);
+            }
         }
         if kind == kind::JOIN {
-            self.push_ice_servers(&self.sid).await;
-            self.push_ice_servers(&to).await;
+            self.push_ice_servers(socket, &self.sid).await;
+            self.push_ice_servers(socket, to).await;
         } else if kind == kind::CALL_ME {
-            self.push_ice_servers(&to).await;
+            self.push_ice_servers(socket, to).await;
         }
-        body.insert("from".into(), Value::String(self.sid.clone()));
-        let body = Value::Object(body);
-        // A recipient on this node is served here; with the Redis adapter that spares a publish
-        // that every node would receive and drop (most traffic stays on one node when groups do).
-        let here = to.parse().ok().and_then(|sid| self.io.of("/")?.get_socket(sid)).is_some();
-        let to = self.socket.to(to);
-        let to = if here { to.local() } else { to };
-        match to.emit(event::MESSAGE, &body).await {
-            Ok(()) => {
-                self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
-                self.answer(item, json!({"status": 200}));
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "relay failed");
-                self.answer(item, json!({"status": 500, "message": "delivery failed"}));
-            }
+        if deliver(&self.io, to, event::MESSAGE, &*envelope.relayed(&self.sid)).await {
+            self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
+            self.answer(reply, &json!({"status": 200}));
+        } else {
+            self.answer(reply, &json!({"status": 500, "message": "delivery failed"}));
         }
     }
 
@@ -366,22 +391,21 @@ impl<A: Adapter> Worker<A> {
         self.state.metrics.connections.fetch_sub(1, Ordering::SeqCst);
         let members = self.state.groups.leave(&self.sid).await;
         tell_left(&self.io, members.into_iter().map(|m| (self.sid.clone(), m))).await;
+        self.slot.lock().take();
         tracing::debug!(sid = %self.sid, "disconnected");
     }
 
     /// Refuses a request because the shared registry (Redis) cannot be reached.
-    fn unavailable(&self, item: Item<A>) {
-        self.reject(item, 503, Rejection::Unavailable, "the group registry is unavailable; try again shortly")
+    fn unavailable(&self, socket: &SocketRef<A>, reply: Reply<A>) {
+        let why = "the group registry is unavailable; try again shortly";
+        self.reject(socket, reply, 503, Rejection::Unavailable, why)
     }
 }
 
 /// Sends `user disconnected {id: gone}` to each member, for each (gone, member) pair; with the
 /// Redis adapter the member may be on another node.
 pub async fn tell_left<A: Adapter>(io: &SocketIo<A>, pairs: impl IntoIterator<Item = (Sid, Sid)>) {
-    // `io.of` rather than `io.to`: during shutdown the namespace is removed while queued
-    // disconnects still drain, and `io.to` panics then (found by the load bench).
-    let Some(ns) = io.of("/") else { return };
     for (gone, member) in pairs {
-        let _ = ns.clone().to(member).emit(event::USER_DISCONNECTED, &json!({ "id": gone })).await;
+        deliver(io, &member, event::USER_DISCONNECTED, &json!({ "id": gone })).await;
     }
 }

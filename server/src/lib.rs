@@ -19,6 +19,7 @@ pub mod config;
 mod envelope;
 mod groups;
 mod handlers;
+mod incoming;
 mod limits;
 mod metrics;
 mod per_ip;
