@@ -25,7 +25,8 @@ struct IfReq {
 /// network namespace; it disappears when the file is closed.
 pub fn open_tun(name: &str) -> io::Result<File> {
     let file = std::fs::OpenOptions::new().read(true).write(true).open("/dev/net/tun")?;
-    let mut req = IfReq { name: [0; libc::IFNAMSIZ], flags: (libc::IFF_TUN | libc::IFF_NO_PI) as _, _union_rest: [0; 22] };
+    let mut req =
+        IfReq { name: [0; libc::IFNAMSIZ], flags: (libc::IFF_TUN | libc::IFF_NO_PI) as _, _union_rest: [0; 22] };
     if name.len() >= libc::IFNAMSIZ {
         return Err(io::Error::other("TUN name too long"));
     }
@@ -51,11 +52,7 @@ impl DelayLine {
     /// Forwards between `tuns` (each with the address it carries), with no delay until
     /// [`DelayLine::set_delay`].
     pub fn start(tuns: Vec<(Ipv4Addr, File)>) -> io::Result<DelayLine> {
-        let line = DelayLine {
-            delay_us: Arc::default(),
-            loss_ppm: Arc::default(),
-            forwarded: Arc::default(),
-        };
+        let line = DelayLine { delay_us: Arc::default(), loss_ppm: Arc::default(), forwarded: Arc::default() };
         let owners: Arc<HashMap<Ipv4Addr, usize>> =
             Arc::new(tuns.iter().enumerate().map(|(i, (addr, _))| (*addr, i)).collect());
         let (tx, rx) = mpsc::channel::<(Instant, usize, Vec<u8>)>();
@@ -63,9 +60,9 @@ impl DelayLine {
         for (i, (_, tun)) in tuns.into_iter().enumerate() {
             writers.push(tun.try_clone()?);
             let (tx, owners, delay, loss) = (tx.clone(), owners.clone(), line.delay_us.clone(), line.loss_ppm.clone());
-            std::thread::Builder::new().name(format!("delay-read-{i}")).spawn(move || {
-                read_loop(tun, i as u64, &owners, &delay, &loss, &tx)
-            })?;
+            std::thread::Builder::new()
+                .name(format!("delay-read-{i}"))
+                .spawn(move || read_loop(tun, i as u64, &owners, &delay, &loss, &tx))?;
         }
         let forwarded = line.forwarded.clone();
         std::thread::Builder::new().name("delay-write".into()).spawn(move || {

@@ -234,7 +234,13 @@ fn spawn_host(spaces: &netns::Namespaces, me: &std::path::Path, url: &str) -> (C
 }
 
 /// Runs one joiner process for `rounds` joins; returns its rows (7 figures each, see role_join).
-fn run_joiner(spaces: &netns::Namespaces, me: &std::path::Path, url: &str, host_id: &str, rounds: usize) -> Vec<[f64; 7]> {
+fn run_joiner(
+    spaces: &netns::Namespaces,
+    me: &std::path::Path,
+    url: &str,
+    host_id: &str,
+    rounds: usize,
+) -> Vec<[f64; 7]> {
     let out = spaces
         .command(JOINER, me)
         .args(["--role-join", url, &ADDRS[JOINER].to_string(), host_id, &rounds.to_string()])

@@ -65,8 +65,7 @@ impl Server {
     /// Runs `command` (the server binary, possibly behind a wrapper such as `ip netns exec` that
     /// execs it, so the child is the server) and waits until it says where it listens.
     pub fn from_command(mut command: Command) -> Server {
-        let mut child =
-            command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn p2p-signaling");
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn p2p-signaling");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {
