@@ -5,7 +5,8 @@
 //!   cargo bench --bench p2p -- join         # join phases, trickle and vanilla, N = 2, 4, 8
 //!   cargo bench --bench p2p -- mesh         # mesh formation only (also: datachannel, rtt, footprint, stats)
 //!
-//! Env: P2P_BENCH_REPEATS (mesh repeats, default 5), P2P_SIGNALING_BIN (default: target/release).
+//! Env: P2P_BENCH_REPEATS (mesh repeats, default 5), P2P_SIGNALING_BIN (default: target/release),
+//! P2P_BENCH_SIZES (datachannel: only these reliable message sizes, e.g. "1024,2048,4096").
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -555,7 +556,15 @@ async fn bench_datachannel(url: &str) {
     for reliable in [true, false] {
         let sizes: &[usize] =
             if reliable { &[64, 256, 1024, 4096, 16 * 1024, 64 * 1024] } else { &[64, 1024, 16 * 1024, 64 * 1024] };
-        for &size in sizes {
+        // P2P_BENCH_SIZES="1024,2048,4096": only these sizes (e.g. to profile one row).
+        let only: Option<Vec<usize>> =
+            std::env::var("P2P_BENCH_SIZES").ok().map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect());
+        let sizes: Vec<usize> = match &only {
+            Some(only) if reliable => only.clone(),
+            Some(_) => Vec::new(),
+            None => sizes.to_vec(),
+        };
+        for size in sizes {
             // 32 MiB (16 unreliable), at most 200k messages.
             let total = (if reliable { 32 << 20 } else { 16 << 20 }).min(size * 200_000);
             let kind = if reliable { "reliable" } else { "unreliable (unordered, 0 rtx)" };

@@ -57,13 +57,15 @@ impl Server {
     }
 
     fn spawn(bind: &str, args: &[&str]) -> Server {
-        let mut child = Command::new(server_bin())
-            .args(["--bind", bind])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn p2p-signaling");
+        let mut command = Command::new(server_bin());
+        command.args(["--bind", bind]).args(args);
+        Server::from_command(command)
+    }
+
+    /// Runs `command` (the server binary, possibly behind a wrapper such as `ip netns exec` that
+    /// execs it, so the child is the server) and waits until it says where it listens.
+    pub fn from_command(mut command: Command) -> Server {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn p2p-signaling");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {
