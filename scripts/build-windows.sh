@@ -14,10 +14,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 triple=x86_64-pc-windows-gnu
 profile=debug
-args=()
 case "${1:-}" in
   "") ;;
-  --release) profile=release; args+=(--release) ;;
+  --release) profile=release ;;
   *) echo "usage: $0 [--release]" >&2; exit 2 ;;
 esac
 
@@ -29,7 +28,14 @@ export CC_x86_64_pc_windows_gnu="${CC_x86_64_pc_windows_gnu:-x86_64-w64-mingw32-
 export AR_x86_64_pc_windows_gnu="${AR_x86_64_pc_windows_gnu:-x86_64-w64-mingw32-ar}"
 
 bash scripts/patch-deps.sh
-cargo build --target "$triple" --lib "${args[@]}"
+if [ "$profile" = release ]; then
+  # Only the cdylib: cargo skips the profile's LTO for a crate that is also an rlib (Cargo.toml
+  # lists both for the tests), and without it the DLL keeps every unused function of its
+  # dependencies (docs/performance.md, "Plugin size").
+  cargo rustc --target "$triple" --lib --release --crate-type cdylib
+else
+  cargo build --target "$triple" --lib
+fi
 
 out="${CARGO_TARGET_DIR:-$root/target}/$triple/$profile"
 dll="$out/webrtc_p2p.dll"

@@ -37,7 +37,8 @@ fi
 
 target="${CARGO_TARGET_DIR:-$root/target}"
 bash scripts/patch-deps.sh
-if [ "$profile" = release ]; then cargo build -q --release --lib; else cargo build -q --lib; fi
+# Release: only the cdylib, so the profile's LTO applies (cargo skips it for a crate that is also an rlib).
+if [ "$profile" = release ]; then cargo rustc -q --release --lib --crate-type cdylib; else cargo build -q --lib; fi
 (cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund -s; } && npm run -s build >/dev/null)
 
 stage="$out/stage"
