@@ -465,21 +465,32 @@ fn destroy_right_after_start_host_leaves_no_group_behind() {
 fn stop_right_after_a_start_cancels_it() {
     let server = Server::start();
     let lister = new_member(&server.url);
+    let mut cancelled = 0;
     for round in 0..10 {
         let m = new_member(&server.url);
         let req = request_start_host(&m, &format!("cancelled {round}"));
-        assert_eq!(p2p_client_stop(m.handle), P2P_OK);
-        let (status, json) = await_result(&m, req);
-        assert_ne!(status, P2P_OK, "the start finished after the stop that followed it: {json}");
+        let stopped = p2p_client_stop(m.handle);
+        assert_eq!(stopped, P2P_OK);
+        let (status, _) = await_result(&m, req);
         assert_eq!(p2p_client_is_running(m.handle), 0);
+        if status == P2P_OK {
+            // The whole start (connect, create host) fit between the two calls: this thread was
+            // descheduled for milliseconds on a loaded machine. The stop still stopped it.
+            assert!(m.rec.seen.lock().events.iter().any(|e| e.0 == P2P_EVENT_STARTED), "OK without Started");
+            assert_eq!(p2p_client_destroy(m.handle), P2P_OK);
+            continue;
+        }
+        cancelled += 1;
         assert!(!m.rec.seen.lock().events.iter().any(|e| e.0 == P2P_EVENT_STARTED), "Started after the stop");
         // The client is stopped, not broken: it can start again.
-        if round == 0 {
+        if cancelled == 1 {
             assert_eq!(start_host(&m, "started again").0, P2P_OK);
             assert_eq!(p2p_client_stop(m.handle), P2P_OK);
         }
         assert_eq!(p2p_client_destroy(m.handle), P2P_OK);
     }
+    // A stop lands during the connect in (nearly) every round; 3 of 10 leaves room for a busy machine.
+    assert!(cancelled >= 3, "only {cancelled} of 10 starts were cancelled by the stop that followed them");
     let listing = wait_unlisted(&lister, "cancelled");
     assert!(!listing.contains("cancelled") && !listing.contains("started again"), "{listing}");
     assert_eq!(p2p_client_destroy(lister.handle), P2P_OK);
