@@ -156,12 +156,13 @@ impl Playout {
             self.target = (self.target + TARGET_STEP).min(MAX_TARGET_FRAMES);
             self.stable = 0;
         } else {
-            self.stable += written as u64;
+            // Time played counts in queue (48 kHz) frames, whatever rate the reader asks for.
+            self.stable += consumed as u64;
             if self.stable >= STABLE_FRAMES && self.target > PREBUFFER_FRAMES {
                 self.target -= TARGET_STEP;
                 self.stable = 0;
             }
-            self.drop_standing_latency(written as u64);
+            self.drop_standing_latency(consumed as u64);
         }
         written * channels
     }
@@ -283,17 +284,16 @@ mod tests {
         assert!(p.target_ms() < raised, "{} < {raised}", p.target_ms());
     }
 
-    /// Steady 20 ms packets read in 10 ms pieces after `pause` of reader silence; returns the
-    /// depth after each read.
-    fn play_steadily(p: &mut Playout, reads: usize) -> Vec<f64> {
+    /// Steady 20 ms packets read in 10 ms stereo pieces at `rate`; returns the depth after each read.
+    fn play_steadily(p: &mut Playout, reads: usize, rate: u32) -> Vec<f64> {
         let now = Instant::now();
-        let mut out = vec![0.0; 480 * 2];
+        let mut out = vec![0.0; rate as usize / 100 * 2];
         (0..reads)
             .map(|i| {
                 if i % 2 == 0 {
                     p.push(&tone(960, 0.5), now);
                 }
-                assert_eq!(p.read(&mut out, 48_000, 2), 960, "read {i} ran dry");
+                assert_eq!(p.read(&mut out, rate, 2), out.len(), "read {i} ran dry");
                 p.buffered_ms()
             })
             .collect()
@@ -301,16 +301,19 @@ mod tests {
 
     #[test]
     fn latency_left_by_a_reader_pause_is_dropped_within_half_a_second() {
-        let mut p = Playout::default();
-        let now = Instant::now();
-        // The reader stalls while 180 ms arrive, then reads at the pace of arrival again.
-        p.push(&tone(960 * 9, 0.5), now);
-        let depths = play_steadily(&mut p, 200);
-        assert!(depths[0] > 150.0, "{depths:?}");
-        let settled = &depths[100..];
-        assert!(settled.iter().all(|d| *d <= 50.0), "back near the 30 ms target: {settled:?}");
-        assert!(p.counters().frames_dropped >= 48 * 120, "{:?}", p.counters());
-        assert_eq!(p.counters().underruns, 0, "no gap on the way");
+        // The window is time played, so a reader at 16 kHz sees the same half second as one at 48.
+        for rate in [48_000, 16_000] {
+            let mut p = Playout::default();
+            let now = Instant::now();
+            // The reader stalls while 180 ms arrive, then reads at the pace of arrival again.
+            p.push(&tone(960 * 9, 0.5), now);
+            let depths = play_steadily(&mut p, 200, rate);
+            assert!(depths[0] > 150.0, "{rate}: {depths:?}");
+            let settled = &depths[100..];
+            assert!(settled.iter().all(|d| *d <= 50.0), "{rate}: back near the 30 ms target: {settled:?}");
+            assert!(p.counters().frames_dropped >= 48 * 120, "{rate}: {:?}", p.counters());
+            assert_eq!(p.counters().underruns, 0, "{rate}: no gap on the way");
+        }
     }
 
     #[test]
