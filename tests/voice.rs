@@ -159,10 +159,14 @@ async fn three_peer_mesh_hears_two_tracks_each() {
     for t in [&a, &b, &c] {
         assert_eq!(t.tracks.lock().len(), 2, "{} has two tracks", t.id);
     }
-    // Encoded once, sent twice: ~50 packets/s per source, not 100.
-    let encoded = a.source.counters().packets_encoded;
-    assert!(encoded > 0);
+    // Encoded once, sent twice: one packet per 20 ms pushed (960 samples at 48 kHz mono), not two.
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let counted = a.source.counters();
+    let frames = (counted.samples_pushed - counted.samples_dropped) / 960;
+    assert!(frames > 50, "{counted:?}");
+    let encoded = counted.packets_encoded;
+    assert!(encoded <= frames && encoded + 2 >= frames, "{counted:?}: one packet per frame");
     for t in [a, b, c] {
         t.client.stop().await;
     }
