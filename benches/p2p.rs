@@ -2,7 +2,7 @@
 //! compare the rows of one run).
 //!
 //!   cargo bench --bench p2p                 # everything
-//!   cargo bench --bench p2p -- join         # join phases, trickle and vanilla, N = 2, 4, 8
+//!   cargo bench --bench p2p -- join         # join phases, trickle and vanilla, N = 2, 4, 8; relay-only N = 2, 4
 //!   cargo bench --bench p2p -- mesh         # mesh formation only (also: datachannel, rtt, footprint, stats)
 //!
 //! Env: P2P_BENCH_REPEATS (mesh repeats, default 5), P2P_SIGNALING_BIN (default: target/release),
@@ -206,21 +206,39 @@ struct JoinPhases {
     started: f64,
 }
 
-/// Members made before the measured joiner: hosts offer one reliable channel, answerers accept it.
-fn member(url: &str, trickle: bool) -> PeerClient {
-    let mut c = common::config(url);
-    c.trickle_ice = trickle;
-    c.p2p_timeout_ms = 60_000;
-    with_channel(PeerClient::new(c).unwrap())
+/// How the peers of a join round gather: trickle or vanilla, and, with `relay` set, relay-only ICE
+/// through those TURN servers (every packet through a local coturn).
+struct JoinMode {
+    name: &'static str,
+    trickle: bool,
+    relay: Vec<IceServer>,
 }
 
-async fn join_once(url: &str, n: usize, trickle: bool, round: usize) -> JoinPhases {
-    let host = member(url, trickle);
-    host.start_host(&format!("join {trickle} {n} {round} {:?}", Instant::now())).await.unwrap();
+impl JoinMode {
+    fn config(&self, url: &str) -> webrtc_p2p::PeerConfig {
+        let mut c = common::config(url);
+        c.trickle_ice = self.trickle;
+        c.p2p_timeout_ms = 60_000;
+        if !self.relay.is_empty() {
+            c.ice_servers = self.relay.clone();
+            c.ice_transport_policy = webrtc_p2p::IceTransportPolicy::Relay;
+        }
+        c
+    }
+}
+
+/// Members made before the measured joiner: hosts offer one reliable channel, answerers accept it.
+fn member(url: &str, mode: &JoinMode) -> PeerClient {
+    with_channel(PeerClient::new(mode.config(url)).unwrap())
+}
+
+async fn join_once(url: &str, n: usize, mode: &JoinMode, round: usize) -> JoinPhases {
+    let host = member(url, mode);
+    host.start_host(&format!("join {} {n} {round} {:?}", mode.name, Instant::now())).await.unwrap();
     let host_id = host.client_id().unwrap();
     let mut members = vec![host];
     for _ in 2..n {
-        let c = member(url, trickle);
+        let c = member(url, mode);
         let mut events = c.subscribe();
         c.start_client(&host_id).await.unwrap();
         let want = members.len();
@@ -239,10 +257,7 @@ async fn join_once(url: &str, n: usize, trickle: bool, round: usize) -> JoinPhas
     // timeline) and when its channel opened.
     let pcs: Arc<Mutex<Vec<Arc<webrtc_p2p::PeerConnection>>>> = Arc::default();
     let (open_tx, mut open_rx) = mpsc::unbounded_channel::<Instant>();
-    let mut cfg = common::config(url);
-    cfg.trickle_ice = trickle;
-    cfg.p2p_timeout_ms = 60_000;
-    let joiner = PeerClient::new(cfg).unwrap();
+    let joiner = PeerClient::new(mode.config(url)).unwrap();
     {
         let pcs = pcs.clone();
         joiner.add_pc_create_hook(move |_, _, pc| {
@@ -301,11 +316,24 @@ async fn bench_join(url: &str) {
     println!("Each stage is when the last of the joiner's N-1 connections reached it. signaling = connect + list hosts, before start_client.\n");
     println!("| mode | N | signaling | offer in (pc created) | ICE connected | DTLS done | SCTP up (DCEP open in) | channel open | Started |");
     println!("|---|---|---|---|---|---|---|---|---|");
-    for trickle in [true, false] {
-        for n in [2usize, 4, 8] {
+    let mut modes = vec![
+        (JoinMode { name: "trickle", trickle: true, relay: vec![] }, vec![2usize, 4, 8]),
+        (JoinMode { name: "vanilla", trickle: false, relay: vec![] }, vec![2, 4, 8]),
+    ];
+    let coturn = start_coturn();
+    if let Some((_, port)) = &coturn {
+        let relay = vec![IceServer {
+            urls: vec![format!("turn:127.0.0.1:{port}")],
+            username: "bench".into(),
+            credential: "bench".into(),
+        }];
+        modes.push((JoinMode { name: "trickle, relay only (local coturn)", trickle: true, relay }, vec![2, 4]));
+    }
+    for (mode, sizes) in &modes {
+        for &n in sizes {
             let mut rows: Vec<JoinPhases> = Vec::new();
             for round in 0..repeats {
-                rows.push(join_once(url, n, trickle, round).await);
+                rows.push(join_once(url, n, mode, round).await);
             }
             let stat = |f: &dyn Fn(&JoinPhases) -> f64| {
                 let mut v: Vec<f64> = rows.iter().map(f).collect();
@@ -314,7 +342,7 @@ async fn bench_join(url: &str) {
             };
             println!(
                 "| {} | {n} | {} | {} | {} | {} | {} | **{}** | {} |",
-                if trickle { "trickle" } else { "vanilla" },
+                mode.name,
                 stat(&|p| p.signaling),
                 stat(&|p| p.pc_created),
                 stat(&|p| p.ice),
@@ -324,6 +352,10 @@ async fn bench_join(url: &str) {
                 stat(&|p| p.started)
             );
         }
+    }
+    if let Some((mut child, _)) = coturn {
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

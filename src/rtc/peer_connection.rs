@@ -14,7 +14,7 @@ use webrtc::data_channel::DataChannel as RtcDataChannel;
 use webrtc::peer_connection::{
     PeerConnection as RtcPeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceCandidateInit, RTCIceConnectionState, RTCIceGatheringState, RTCIceServer, RTCIceTransportPolicy,
-    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
 };
 
 /// ICE connection state, as the mesh needs it.
@@ -234,17 +234,18 @@ pub async fn build(
         states: states.clone(),
         timeline: timeline.clone(),
     });
+    let (policy, relay_wait) = match config.ice_transport_policy {
+        IceTransportPolicy::All => (RTCIceTransportPolicy::All, None),
+        // The ICE agent holds relay pairs back 2 s so a direct pair can win; with relay-only ICE
+        // there is nothing to wait for, and the wait was most of a relayed join (2.2 s of 2.3).
+        IceTransportPolicy::Relay => (RTCIceTransportPolicy::Relay, Some(std::time::Duration::ZERO)),
+    };
     let pc = PeerConnectionBuilder::new()
         .with_runtime(RUNTIME.clone())
+        .with_setting_engine(SettingEngineBuilder::new().with_relay_acceptance_min_wait(relay_wait).build())
         .with_media_engine(audio::register_codec().map_err(rtc_err)?)
         .with_configuration(
-            RTCConfigurationBuilder::new()
-                .with_ice_servers(ice_servers)
-                .with_ice_transport_policy(match config.ice_transport_policy {
-                    IceTransportPolicy::All => RTCIceTransportPolicy::All,
-                    IceTransportPolicy::Relay => RTCIceTransportPolicy::Relay,
-                })
-                .build(),
+            RTCConfigurationBuilder::new().with_ice_servers(ice_servers).with_ice_transport_policy(policy).build(),
         )
         .with_handler(handler)
         .with_udp_addrs(config.bind_addresses.clone())
