@@ -6,7 +6,8 @@
 //!   cargo bench --bench p2p -- mesh         # mesh formation only (also: datachannel, rtt, footprint, stats)
 //!
 //! Env: P2P_BENCH_REPEATS (mesh repeats, default 5), P2P_SIGNALING_BIN (default: target/release),
-//! P2P_BENCH_SIZES (datachannel: only these reliable message sizes, e.g. "1024,2048,4096").
+//! P2P_BENCH_SIZES (datachannel: only these reliable message sizes, e.g. "1024,2048,4096"),
+//! P2P_BENCH_N (join: only these group sizes, e.g. "8").
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -234,7 +235,9 @@ fn member(url: &str, mode: &JoinMode) -> PeerClient {
 
 async fn join_once(url: &str, n: usize, mode: &JoinMode, round: usize) -> JoinPhases {
     let host = member(url, mode);
-    host.start_host(&format!("join {} {n} {round} {:?}", mode.name, Instant::now())).await.unwrap();
+    // Unique per round (host names are at most 64 characters).
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    host.start_host(&format!("join {} {} {n} {round} {stamp}", mode.trickle, mode.relay.len())).await.unwrap();
     let host_id = host.client_id().unwrap();
     let mut members = vec![host];
     for _ in 2..n {
@@ -329,8 +332,11 @@ async fn bench_join(url: &str) {
         }];
         modes.push((JoinMode { name: "trickle, relay only (local coturn)", trickle: true, relay }, vec![2, 4]));
     }
+    // P2P_BENCH_N="8": only groups of these sizes (e.g. to profile one row).
+    let only: Option<Vec<usize>> =
+        std::env::var("P2P_BENCH_N").ok().map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect());
     for (mode, sizes) in &modes {
-        for &n in sizes {
+        for &n in sizes.iter().filter(|n| only.as_ref().is_none_or(|o| o.contains(n))) {
             let mut rows: Vec<JoinPhases> = Vec::new();
             for round in 0..repeats {
                 rows.push(join_once(url, n, mode, round).await);
