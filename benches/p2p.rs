@@ -52,10 +52,35 @@ fn ms(d: Duration) -> f64 {
 
 // ---------------------------------------------------------------- mesh formation
 
-struct MeshMode {
+/// How the peers of a round gather: trickle or vanilla, with these ICE servers, and relay-only ICE
+/// (every packet through the TURN servers among them) when `relay_only`.
+struct Mode {
     name: &'static str,
     trickle: bool,
     ice_servers: Vec<IceServer>,
+    relay_only: bool,
+}
+
+impl Mode {
+    fn new(name: &'static str, trickle: bool, ice_servers: Vec<IceServer>) -> Mode {
+        Mode { name, trickle, ice_servers, relay_only: false }
+    }
+
+    fn config(&self, url: &str) -> webrtc_p2p::PeerConfig {
+        let mut c = common::config(url);
+        c.trickle_ice = self.trickle;
+        c.ice_servers = self.ice_servers.clone();
+        c.p2p_timeout_ms = 60_000;
+        if self.relay_only {
+            c.ice_transport_policy = webrtc_p2p::IceTransportPolicy::Relay;
+        }
+        c
+    }
+}
+
+/// An env var's comma-separated numbers (e.g. `P2P_BENCH_N="4,8"`), to run only some rows.
+fn env_list(name: &str) -> Option<Vec<usize>> {
+    std::env::var(name).ok().map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
 }
 
 /// A peer connection needs something to negotiate (a channel or a track) before ICE runs at all: as
@@ -71,14 +96,8 @@ fn with_channel(client: PeerClient) -> PeerClient {
 
 /// One group of `n`: returns (start_client -> Started, start_client -> last UserConnected) of the
 /// last peer to join (the one that connects to everybody).
-async fn mesh_once(url: &str, n: usize, mode: &MeshMode, round: usize) -> (Duration, Duration) {
-    let cfg = || {
-        let mut c = common::config(url);
-        c.trickle_ice = mode.trickle;
-        c.ice_servers = mode.ice_servers.clone();
-        c.p2p_timeout_ms = 60_000;
-        c
-    };
+async fn mesh_once(url: &str, n: usize, mode: &Mode, round: usize) -> (Duration, Duration) {
+    let cfg = || mode.config(url);
     let host = with_channel(PeerClient::new(cfg()).unwrap());
     host.start_host(&format!("bench {} {n} {round}", mode.name)).await.unwrap();
     let host_id = host.client_id().unwrap();
@@ -116,23 +135,16 @@ async fn bench_mesh(url: &str) {
     let unreachable =
         vec![IceServer { urls: vec![format!("stun:{}", blackhole.local_addr().unwrap())], ..Default::default() }];
     let mut modes = vec![
-        MeshMode { name: "trickle", trickle: true, ice_servers: vec![] },
-        MeshMode { name: "vanilla", trickle: false, ice_servers: vec![] },
-        MeshMode { name: "trickle, STUN unreachable", trickle: true, ice_servers: unreachable.clone() },
-        MeshMode { name: "vanilla, STUN unreachable", trickle: false, ice_servers: unreachable },
+        Mode::new("trickle", true, vec![]),
+        Mode::new("vanilla", false, vec![]),
+        Mode::new("trickle, STUN unreachable", true, unreachable.clone()),
+        Mode::new("vanilla, STUN unreachable", false, unreachable),
     ];
-    let coturn = start_coturn();
-    if let Some((_, port)) = &coturn {
-        let servers = vec![
-            IceServer { urls: vec![format!("stun:127.0.0.1:{port}")], ..Default::default() },
-            IceServer {
-                urls: vec![format!("turn:127.0.0.1:{port}")],
-                username: "bench".into(),
-                credential: "bench".into(),
-            },
-        ];
-        modes.push(MeshMode { name: "trickle, local STUN/TURN", trickle: true, ice_servers: servers.clone() });
-        modes.push(MeshMode { name: "vanilla, local STUN/TURN", trickle: false, ice_servers: servers });
+    let coturn = LocalTurn::start();
+    if let Some(turn) = &coturn {
+        let servers = vec![turn.stun(), turn.turn()];
+        modes.push(Mode::new("trickle, local STUN/TURN", true, servers.clone()));
+        modes.push(Mode::new("vanilla, local STUN/TURN", false, servers));
     }
     println!("\n## Mesh formation (last joiner; {repeats} rounds; vanilla ICE timeout 2 s)\n");
     println!("| mode | N | Started p50 (ms) | Started p95 (ms) | full mesh p50 (ms) | full mesh p95 (ms) |");
@@ -158,38 +170,63 @@ async fn bench_mesh(url: &str) {
             );
         }
     }
-    if let Some((mut child, _)) = coturn {
-        let _ = child.kill();
-        let _ = child.wait();
-    } else {
+    if coturn.is_none() {
         println!("\n(coturn not installed: `apt-get install coturn` adds the local STUN/TURN rows)");
     }
     drop(blackhole);
 }
 
-/// Starts coturn on loopback if it is installed; returns it and its port.
-fn start_coturn() -> Option<(Child, u16)> {
-    let bin = ["/usr/bin/turnserver", "/usr/sbin/turnserver"].into_iter().find(|p| std::path::Path::new(p).exists())?;
-    let port = UdpSocket::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-    let child = Command::new(bin)
-        .args([
-            "-n",
-            "--listening-ip=127.0.0.1",
-            "--relay-ip=127.0.0.1",
-            "--allow-loopback-peers",
-            "--no-tls",
-            "--no-dtls",
-            "--no-cli",
-        ])
-        .args(["--lt-cred-mech", "--user=bench:bench", "--realm=bench", "--log-file=stdout", "--no-stdout-log"])
-        .arg(format!("--listening-port={port}"))
-        .args(["--min-port=49152", "--max-port=49999"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    std::thread::sleep(Duration::from_millis(500));
-    Some((child, port))
+/// coturn on loopback (long-term credentials bench/bench); killed on drop.
+struct LocalTurn {
+    child: Child,
+    port: u16,
+}
+
+impl LocalTurn {
+    /// Starts coturn if it is installed.
+    fn start() -> Option<LocalTurn> {
+        let bin =
+            ["/usr/bin/turnserver", "/usr/sbin/turnserver"].into_iter().find(|p| std::path::Path::new(p).exists())?;
+        let port = UdpSocket::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let child = Command::new(bin)
+            .args([
+                "-n",
+                "--listening-ip=127.0.0.1",
+                "--relay-ip=127.0.0.1",
+                "--allow-loopback-peers",
+                "--no-tls",
+                "--no-dtls",
+                "--no-cli",
+            ])
+            .args(["--lt-cred-mech", "--user=bench:bench", "--realm=bench", "--log-file=stdout", "--no-stdout-log"])
+            .arg(format!("--listening-port={port}"))
+            .args(["--min-port=49152", "--max-port=49999"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        std::thread::sleep(Duration::from_millis(500));
+        Some(LocalTurn { child, port })
+    }
+
+    fn stun(&self) -> IceServer {
+        IceServer { urls: vec![format!("stun:127.0.0.1:{}", self.port)], ..Default::default() }
+    }
+
+    fn turn(&self) -> IceServer {
+        IceServer {
+            urls: vec![format!("turn:127.0.0.1:{}", self.port)],
+            username: "bench".into(),
+            credential: "bench".into(),
+        }
+    }
+}
+
+impl Drop for LocalTurn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 // ---------------------------------------------------------------- join phases
@@ -207,37 +244,16 @@ struct JoinPhases {
     started: f64,
 }
 
-/// How the peers of a join round gather: trickle or vanilla, and, with `relay` set, relay-only ICE
-/// through those TURN servers (every packet through a local coturn).
-struct JoinMode {
-    name: &'static str,
-    trickle: bool,
-    relay: Vec<IceServer>,
-}
-
-impl JoinMode {
-    fn config(&self, url: &str) -> webrtc_p2p::PeerConfig {
-        let mut c = common::config(url);
-        c.trickle_ice = self.trickle;
-        c.p2p_timeout_ms = 60_000;
-        if !self.relay.is_empty() {
-            c.ice_servers = self.relay.clone();
-            c.ice_transport_policy = webrtc_p2p::IceTransportPolicy::Relay;
-        }
-        c
-    }
-}
-
 /// Members made before the measured joiner: hosts offer one reliable channel, answerers accept it.
-fn member(url: &str, mode: &JoinMode) -> PeerClient {
+fn member(url: &str, mode: &Mode) -> PeerClient {
     with_channel(PeerClient::new(mode.config(url)).unwrap())
 }
 
-async fn join_once(url: &str, n: usize, mode: &JoinMode, round: usize) -> JoinPhases {
+async fn join_once(url: &str, n: usize, mode: &Mode, round: usize) -> JoinPhases {
     let host = member(url, mode);
     // Unique per round (host names are at most 64 characters).
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    host.start_host(&format!("join {} {} {n} {round} {stamp}", mode.trickle, mode.relay.len())).await.unwrap();
+    host.start_host(&format!("join {} {} {n} {round} {stamp}", mode.trickle, mode.relay_only)).await.unwrap();
     let host_id = host.client_id().unwrap();
     let mut members = vec![host];
     for _ in 2..n {
@@ -320,21 +336,17 @@ async fn bench_join(url: &str) {
     println!("| mode | N | signaling | offer in (pc created) | ICE connected | DTLS done | SCTP up (DCEP open in) | channel open | Started |");
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut modes = vec![
-        (JoinMode { name: "trickle", trickle: true, relay: vec![] }, vec![2usize, 4, 8]),
-        (JoinMode { name: "vanilla", trickle: false, relay: vec![] }, vec![2, 4, 8]),
+        (Mode::new("trickle", true, vec![]), vec![2usize, 4, 8]),
+        (Mode::new("vanilla", false, vec![]), vec![2, 4, 8]),
     ];
-    let coturn = start_coturn();
-    if let Some((_, port)) = &coturn {
-        let relay = vec![IceServer {
-            urls: vec![format!("turn:127.0.0.1:{port}")],
-            username: "bench".into(),
-            credential: "bench".into(),
-        }];
-        modes.push((JoinMode { name: "trickle, relay only (local coturn)", trickle: true, relay }, vec![2, 4]));
+    let coturn = LocalTurn::start();
+    if let Some(turn) = &coturn {
+        let relay =
+            Mode { relay_only: true, ..Mode::new("trickle, relay only (local coturn)", true, vec![turn.turn()]) };
+        modes.push((relay, vec![2, 4]));
     }
     // P2P_BENCH_N="8": only groups of these sizes (e.g. to profile one row).
-    let only: Option<Vec<usize>> =
-        std::env::var("P2P_BENCH_N").ok().map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect());
+    let only = env_list("P2P_BENCH_N");
     for (mode, sizes) in &modes {
         for &n in sizes.iter().filter(|n| only.as_ref().is_none_or(|o| o.contains(n))) {
             let mut rows: Vec<JoinPhases> = Vec::new();
@@ -359,10 +371,7 @@ async fn bench_join(url: &str) {
             );
         }
     }
-    if let Some((mut child, _)) = coturn {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop(coturn);
 }
 
 // ---------------------------------------------------------------- data channel throughput
@@ -595,8 +604,7 @@ async fn bench_datachannel(url: &str) {
         let sizes: &[usize] =
             if reliable { &[64, 256, 1024, 4096, 16 * 1024, 64 * 1024] } else { &[64, 1024, 16 * 1024, 64 * 1024] };
         // P2P_BENCH_SIZES="1024,2048,4096": only these sizes (e.g. to profile one row).
-        let only: Option<Vec<usize>> =
-            std::env::var("P2P_BENCH_SIZES").ok().map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect());
+        let only = env_list("P2P_BENCH_SIZES");
         let sizes: Vec<usize> = match &only {
             Some(only) if reliable => only.clone(),
             Some(_) => Vec::new(),
