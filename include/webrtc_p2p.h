@@ -397,7 +397,8 @@ int32_t p2p_pc_set_data_channel_callback(int32_t pc, p2p_dc_cb cb, void *user_da
 
 /**
  * Sets the channel's callbacks (any may be NULL). Events that came before are delivered at once, in
- * order. Callbacks run on library threads.
+ * order. Callbacks run on library threads. None comes once the channel's handle is freed (with its
+ * connection, after the pc-close hooks), so a callback never carries a dead handle.
  */
 int32_t p2p_dc_set_callbacks(int32_t dc,
                              p2p_dc_cb on_open,

@@ -5,7 +5,7 @@
 
 use super::client::UserData;
 use super::error::{guard, FfiError, FfiResult};
-use super::gate::invoke;
+use super::gate::invoke_live;
 use super::handles::{self, Object};
 use super::runtime;
 use super::strings::copy_out;
@@ -112,9 +112,11 @@ pub extern "C" fn p2p_pc_set_track_callback(pc: i32, cb: p2p_track_cb, user_data
         let weak = Arc::downgrade(&p);
         p.pc.on_audio_track(move |track| {
             let Some(p) = weak.upgrade() else { return };
-            let handle = p.adopt(|_| Object::Track(Arc::new(FfiTrack { track })));
+            let Some(handle) = p.adopt(|| handles::insert_with(|_| Object::Track(Arc::new(FfiTrack { track })))) else {
+                return;
+            };
             let pc = p.handle;
-            invoke(&p.gate, || unsafe { cb(ud.get(), pc, handle) });
+            invoke_live(&p.gate, handle, || unsafe { cb(ud.get(), pc, handle) });
         });
         Ok(P2P_OK)
     })

@@ -2,7 +2,7 @@
 
 use super::codes::{event_code, role_code};
 use super::error::{guard, FfiError, FfiResult};
-use super::gate::{in_callback, invoke, CallbackGate};
+use super::gate::{in_callback, invoke, invoke_live, CallbackGate};
 use super::handles::{self, Object};
 use super::pc::FfiPeerConnection;
 use super::runtime;
@@ -134,7 +134,9 @@ fn install_core_hooks(client: &Arc<FfiClient>) {
             let hooks = client.create_hooks.lock().clone();
             let peer = c_string(&peer_id);
             for (cb, ud) in hooks {
-                invoke(&client.gate, || unsafe { cb(ud.get(), client.id, peer.as_ptr(), is_offer, ffi_pc.handle) });
+                invoke_live(&client.gate, ffi_pc.handle, || unsafe {
+                    cb(ud.get(), client.id, peer.as_ptr(), is_offer, ffi_pc.handle)
+                });
             }
         }
     });

@@ -5,7 +5,7 @@
 use super::client::UserData;
 use super::codes::dc_state_code;
 use super::error::{guard, FfiError};
-use super::gate::{invoke, CallbackGate};
+use super::gate::{invoke_live, CallbackGate};
 use super::handles::{self, Object};
 use super::runtime;
 use super::strings::copy_out;
@@ -114,23 +114,23 @@ impl FfiDataChannel {
         match event {
             DataChannelEvent::Open => {
                 if let Some(f) = cb.on_open {
-                    invoke(&self.gate, || unsafe { f(ud, h) });
+                    invoke_live(&self.gate, h, || unsafe { f(ud, h) });
                 }
             }
             DataChannelEvent::Close => {
                 if let Some(f) = cb.on_close {
-                    invoke(&self.gate, || unsafe { f(ud, h) });
+                    invoke_live(&self.gate, h, || unsafe { f(ud, h) });
                 }
             }
             DataChannelEvent::Message { data, is_text } => {
                 if let Some(f) = cb.on_message {
-                    invoke(&self.gate, || unsafe { f(ud, h, data.as_ptr(), data.len() as i32, is_text) });
+                    invoke_live(&self.gate, h, || unsafe { f(ud, h, data.as_ptr(), data.len() as i32, is_text) });
                 }
             }
             DataChannelEvent::BufferedAmountLow => {
                 let on_low = *self.on_low.lock();
                 if let Some((Some(f), ud)) = on_low {
-                    invoke(&self.gate, || unsafe { f(ud.get(), h) });
+                    invoke_live(&self.gate, h, || unsafe { f(ud.get(), h) });
                 }
             }
             _ => {}
@@ -139,7 +139,8 @@ impl FfiDataChannel {
 }
 
 /// Sets the channel's callbacks (any may be NULL). Events that came before are delivered at once, in
-/// order. Callbacks run on library threads.
+/// order. Callbacks run on library threads. None comes once the channel's handle is freed (with its
+/// connection, after the pc-close hooks), so a callback never carries a dead handle.
 #[no_mangle]
 pub extern "C" fn p2p_dc_set_callbacks(
     dc: i32,

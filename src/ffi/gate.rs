@@ -58,3 +58,14 @@ pub fn invoke(gate: &CallbackGate, f: impl FnOnce()) {
         gate.call(f);
     }
 }
+
+/// [`invoke`] for a callback about the object behind `handle`: skipped when that handle was freed
+/// before the callback got the gate (a stop or destroy from inside another callback of the client
+/// frees its connections' handles while this one waited), so the app is never handed a dead handle.
+pub fn invoke_live(gate: &CallbackGate, handle: i32, f: impl FnOnce()) {
+    invoke(gate, || {
+        if super::handles::is_live(handle) {
+            f()
+        }
+    });
+}

@@ -46,6 +46,11 @@ pub fn remove(id: i32) -> Option<Object> {
     REGISTRY.lock().objects.remove(&id)
 }
 
+/// True while `id` names an object (of any kind).
+pub fn is_live(id: i32) -> bool {
+    REGISTRY.lock().objects.contains_key(&id)
+}
+
 /// Every handle, removed at once (for `p2p_shutdown`).
 pub fn drain() -> Vec<Object> {
     REGISTRY.lock().objects.drain().map(|(_, o)| o).collect()

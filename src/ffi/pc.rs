@@ -3,7 +3,7 @@
 use super::client::UserData;
 use super::dc::FfiDataChannel;
 use super::error::{guard, FfiError};
-use super::gate::{invoke, CallbackGate};
+use super::gate::{invoke_live, CallbackGate};
 use super::handles::{self, Object};
 use super::runtime;
 use super::strings::arg;
@@ -26,7 +26,9 @@ pub struct FfiPeerConnection {
     client: i32,
     pub(super) gate: Arc<CallbackGate>,
     /// Handles of what this connection handed out (data channels, audio tracks): they die with it.
-    children: Mutex<Vec<i32>>,
+    /// `None` once freed: a channel or track that arrives later gets no handle (it would outlive
+    /// its connection's, and a callback for it would hand the app a handle already dead).
+    children: Mutex<Option<Vec<i32>>>,
 }
 
 impl FfiPeerConnection {
@@ -40,31 +42,39 @@ impl FfiPeerConnection {
         // the registry in between.
         let mut made = None;
         handles::insert_with(|handle| {
-            let me =
-                Arc::new(FfiPeerConnection { handle, pc, peer_id, client, gate, children: Mutex::new(Vec::new()) });
+            let me = Arc::new(FfiPeerConnection {
+                handle,
+                pc,
+                peer_id,
+                client,
+                gate,
+                children: Mutex::new(Some(Vec::new())),
+            });
             made = Some(me.clone());
             Object::Pc(me)
         });
         made.unwrap_or_else(|| unreachable!("insert_with runs its constructor"))
     }
 
-    fn add_channel(&self, dc: Arc<crate::rtc::DataChannel>) -> i32 {
-        let handle = FfiDataChannel::register(dc, self.client, self.gate.clone());
-        self.children.lock().push(handle);
-        handle
+    /// The channel's handle, or `None` when this connection's handles were freed meanwhile.
+    fn add_channel(&self, dc: Arc<crate::rtc::DataChannel>) -> Option<i32> {
+        self.adopt(|| FfiDataChannel::register(dc, self.client, self.gate.clone()))
     }
 
-    /// Registers an object that lives as long as this connection's handle.
-    pub(super) fn adopt(&self, make: impl FnOnce(i32) -> Object) -> i32 {
-        let handle = handles::insert_with(make);
-        self.children.lock().push(handle);
-        handle
+    /// Registers (with `register`, which returns the new handle) an object that lives as long as
+    /// this connection's handle; `None`, and nothing registered, when that handle was freed.
+    pub(super) fn adopt(&self, register: impl FnOnce() -> i32) -> Option<i32> {
+        let mut children = self.children.lock();
+        let list = children.as_mut()?;
+        let handle = register();
+        list.push(handle);
+        Some(handle)
     }
 
     /// Frees this handle and those of its channels and tracks (after the connection's close hooks ran).
     pub fn free_handles(&self) {
         handles::remove(self.handle);
-        for child in self.children.lock().drain(..) {
+        for child in self.children.lock().take().into_iter().flatten() {
             handles::remove(child);
         }
     }
@@ -93,7 +103,7 @@ pub unsafe extern "C" fn p2p_pc_create_data_channel(
         let inner = p.pc.clone();
         let dc = runtime::block_on(CREATE_WAIT, async move { inner.create_data_channel(&label, &options).await })
             .ok_or_else(|| FfiError::new(P2P_ERR_TIMEOUT, "creating the data channel timed out"))??;
-        Ok(p.add_channel(dc))
+        p.add_channel(dc).ok_or_else(|| FfiError::new(P2P_ERR_INVALID_HANDLE, format!("pc {pc} was closed meanwhile")))
     })
 }
 
@@ -142,8 +152,8 @@ pub extern "C" fn p2p_pc_set_data_channel_callback(pc: i32, cb: p2p_dc_cb, user_
         let weak = Arc::downgrade(&p);
         p.pc.on_data_channel(move |dc| {
             let Some(p) = weak.upgrade() else { return };
-            let handle = p.add_channel(dc);
-            invoke(&p.gate, || unsafe { cb(ud.get(), handle) });
+            let Some(handle) = p.add_channel(dc) else { return };
+            invoke_live(&p.gate, handle, || unsafe { cb(ud.get(), handle) });
         });
         Ok(P2P_OK)
     })

@@ -261,7 +261,8 @@ namespace WebRtcP2p.Native
 
         /// <summary>
         ///  Sets the channel's callbacks (any may be NULL). Events that came before are delivered at once, in
-        ///  order. Callbacks run on library threads.
+        ///  order. Callbacks run on library threads. None comes once the channel's handle is freed (with its
+        ///  connection, after the pc-close hooks), so a callback never carries a dead handle.
         /// </summary>
         [DllImport(__DllName, EntryPoint = "p2p_dc_set_callbacks", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int p2p_dc_set_callbacks(int dc, p2p_dc_set_callbacks_on_open_delegate on_open, p2p_dc_set_callbacks_on_close_delegate on_close, p2p_dc_set_callbacks_on_message_delegate on_message, void* user_data);
