@@ -242,6 +242,18 @@ struct JoinPhases {
     sctp: f64,
     open: f64,
     started: f64,
+    /// CPU time this process (every member, the joiner included) used from `start_client` until
+    /// the last channel opened, in ms: against `open` it says whether the join waits or works
+    /// (2 × `open` = both cores busy throughout).
+    cpu: f64,
+}
+
+/// CPU time of this whole process so far.
+fn process_cpu() -> Duration {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid clock id and a pointer to a live timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// Members made before the measured joiner: hosts offer one reliable channel, answerers accept it.
@@ -300,6 +312,7 @@ async fn join_once(url: &str, n: usize, mode: &Mode, round: usize) -> JoinPhases
     }
     let t_connect = Instant::now();
     joiner.list_hosts().await.unwrap();
+    let cpu0 = process_cpu();
     let t0 = Instant::now();
     joiner.start_client(&host_id).await.unwrap();
     let started = t0.elapsed();
@@ -308,6 +321,7 @@ async fn join_once(url: &str, n: usize, mode: &Mode, round: usize) -> JoinPhases
         let t = tokio::time::timeout(Duration::from_secs(30), open_rx.recv()).await.expect("channel open").unwrap();
         last_open = last_open.max(t);
     }
+    let cpu = ms(process_cpu() - cpu0);
     let since = |t: Option<Instant>| t.map(|t| ms(t.saturating_duration_since(t0))).unwrap_or(f64::NAN);
     let timelines: Vec<webrtc_p2p::Timeline> = pcs.lock().iter().map(|pc| pc.timeline()).collect();
     let last = |f: &dyn Fn(&webrtc_p2p::Timeline) -> Option<Instant>| {
@@ -321,6 +335,7 @@ async fn join_once(url: &str, n: usize, mode: &Mode, round: usize) -> JoinPhases
         sctp: last(&|t| t.remote_channel),
         open: ms(last_open - t0),
         started: ms(started),
+        cpu,
     };
     joiner.stop().await;
     for m in &members {
@@ -333,8 +348,9 @@ async fn bench_join(url: &str) {
     let repeats: usize = std::env::var("P2P_BENCH_REPEATS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
     println!("\n## Join phases (last joiner of a group of N; {repeats} rounds; ms from start_client, p50 / p95)\n");
     println!("Each stage is when the last of the joiner's N-1 connections reached it. signaling = connect + list hosts, before start_client.\n");
-    println!("| mode | N | signaling | offer in (pc created) | ICE connected | DTLS done | SCTP up (DCEP open in) | channel open | Started |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("Process CPU = CPU time of this process (all N members) from start_client until the last open (at most 2 × channel open on 2 cores).\n");
+    println!("| mode | N | signaling | offer in (pc created) | ICE connected | DTLS done | SCTP up (DCEP open in) | channel open | Started | process CPU |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut modes = vec![
         (Mode::new("trickle", true, vec![]), vec![2usize, 4, 8]),
         (Mode::new("vanilla", false, vec![]), vec![2, 4, 8]),
@@ -359,7 +375,7 @@ async fn bench_join(url: &str) {
                 format!("{:.1} / {:.1}", common::percentile(&v, 0.5), common::percentile(&v, 0.95))
             };
             println!(
-                "| {} | {n} | {} | {} | {} | {} | {} | **{}** | {} |",
+                "| {} | {n} | {} | {} | {} | {} | {} | **{}** | {} | {} |",
                 mode.name,
                 stat(&|p| p.signaling),
                 stat(&|p| p.pc_created),
@@ -367,7 +383,8 @@ async fn bench_join(url: &str) {
                 stat(&|p| p.dtls),
                 stat(&|p| p.sctp),
                 stat(&|p| p.open),
-                stat(&|p| p.started)
+                stat(&|p| p.started),
+                stat(&|p| p.cpu)
             );
         }
     }

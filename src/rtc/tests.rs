@@ -167,6 +167,21 @@ async fn selected_remote_candidate_type(pc: &PeerConnection) -> Option<String> {
 /// 1 s prflx acceptance wait.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_candidate_signalled_after_its_first_check_replaces_the_peer_reflexive_one() {
+    // Long enough for B's checks (every 200 ms at most) to reach A, shorter than the 1 s prflx wait.
+    trickle_race(Duration::from_millis(600)).await;
+}
+
+/// The same race when the candidate comes so late that the prflx pair was already selected: the
+/// replacement changes the selected pair's remote candidate, and the stats must follow it (they
+/// key a pair by its candidates' ids; when they kept the old key, the link's RTT stayed unknown
+/// for good, which CI's stats test caught).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_signalled_after_its_prflx_pair_was_selected_replaces_it_in_the_stats_too() {
+    trickle_race(Duration::from_millis(1_500)).await;
+}
+
+/// A and B connect while A learns B's candidates only `late` after B's checks started.
+async fn trickle_race(late: Duration) {
     let config = loopback_config();
     let (tx_a, mut rx_a) = mpsc::unbounded_channel();
     let (tx_b, mut rx_b) = mpsc::unbounded_channel();
@@ -184,8 +199,7 @@ async fn a_candidate_signalled_after_its_first_check_replaces_the_peer_reflexive
     let (answer, b_candidates) = split_candidates(&b.local_sdp().await.unwrap());
     assert!(!b_candidates.is_empty(), "the answer carries B's candidates");
     a.set_remote(false, answer).await.unwrap();
-    // Long enough for B's checks (every 200 ms at most) to reach A, shorter than the 1 s prflx wait.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(late).await;
     for ice in b_candidates {
         a.add_candidate(ice).await.unwrap();
     }
@@ -193,6 +207,11 @@ async fn a_candidate_signalled_after_its_first_check_replaces_the_peer_reflexive
         tokio::time::timeout(Duration::from_secs(10), dc_a.next_event()).await.unwrap(),
         Some(DataChannelEvent::Open)
     );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while selected_remote_candidate_type(&a).await.is_none() || a.stats().await.rtt_ms.is_none() {
+        assert!(std::time::Instant::now() < deadline, "no selected pair with an RTT in A's stats");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(
         selected_remote_candidate_type(&a).await.as_deref(),
         Some("Host"),
