@@ -24,6 +24,8 @@ pub struct PeerContext {
     /// TURN servers the signaling server issued (latest `ice servers` event), used with the
     /// configured ones by every connection made from then on.
     pub issued_ice_servers: parking_lot::Mutex<Vec<crate::config::IceServer>>,
+    /// The session's DTLS certificate, made with its first connection and shared by all.
+    pub certificate: once_cell::sync::OnceCell<rtc::DtlsCertificate>,
 }
 
 /// The session's handle to a running executor.
@@ -45,7 +47,11 @@ async fn run(ctx: Arc<PeerContext>, id: String, offerer: bool, mut ops: mpsc::Un
     };
     let (pc_tx, mut pc_events) = mpsc::unbounded_channel();
     let issued = ctx.issued_ice_servers.lock().clone();
-    let pc = match rtc::build(&ctx.config, &issued, pc_tx).await {
+    let built = match ctx.certificate.get_or_try_init(rtc::DtlsCertificate::generate) {
+        Ok(certificate) => rtc::build(&ctx.config, &issued, certificate, pc_tx).await,
+        Err(e) => Err(e),
+    };
+    let pc = match built {
         Ok(pc) => Arc::new(pc),
         Err(e) => {
             tracing::error!(peer = %id, error = %e, "cannot create a peer connection");

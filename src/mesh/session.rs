@@ -80,6 +80,7 @@ impl Session {
             hooks,
             session: inputs.clone(),
             issued_ice_servers: Default::default(),
+            certificate: Default::default(),
         });
         let actor = Actor { ctx, events, mesh, peers: HashMap::new(), started: None, timers: inputs.downgrade() };
         let task = tokio::spawn(async move {

@@ -9,7 +9,7 @@ mod runtime;
 mod stats;
 
 pub use data_channel::{DataChannel, DataChannelEvent, DataChannelInit, DataChannelState};
-pub use peer_connection::{build, IceState, PcEvent, PeerConnection, Timeline};
+pub use peer_connection::{build, DtlsCertificate, IceState, PcEvent, PeerConnection, Timeline};
 pub use stats::{AudioTrackStats, CandidateInfo, DataChannelStats, PeerStats, SelectedPair};
 
 #[cfg(test)]

@@ -203,11 +203,34 @@ impl PeerConnectionEventHandler for Handler {
 static RUNTIME: once_cell::sync::Lazy<Arc<dyn webrtc::runtime::Runtime>> =
     once_cell::sync::Lazy::new(|| Arc::new(super::runtime::TunedRuntime::default()));
 
-/// Builds a connection from the config and the ICE servers the signaling server issued; its events
-/// go to `events`.
+/// The DTLS identity of one session's connections: one ECDSA P-256 key and self-signed certificate
+/// for all of them, as a browser app may pass one `RTCCertificate` to every connection. Peers
+/// authenticate it by the fingerprint in the SDP, never by its name. Made per connection (webrtc-rs'
+/// default), its key generation and signature were two of the handshake's P-256 operations on each
+/// connection a join opens; a new session gets a new one, so sessions cannot be linked by it.
+#[derive(Clone)]
+pub struct DtlsCertificate(webrtc::peer_connection::RTCCertificate);
+
+impl DtlsCertificate {
+    pub fn generate() -> Result<DtlsCertificate> {
+        let provider = webrtc::peer_connection::crypto::default_provider().map_err(rtc_err)?;
+        let params = rcgen::CertificateParams::new(vec!["webrtc-p2p".to_owned()]).map_err(rtc_err)?;
+        let certificate = webrtc::peer_connection::RTCCertificate::generate(
+            provider.crypto(),
+            webrtc::peer_connection::crypto::SignatureScheme::EcdsaP256Sha256,
+            params,
+        )
+        .map_err(rtc_err)?;
+        Ok(DtlsCertificate(certificate))
+    }
+}
+
+/// Builds a connection from the config and the ICE servers the signaling server issued, with the
+/// session's DTLS certificate; its events go to `events`.
 pub async fn build(
     config: &PeerConfig,
     issued: &[IceServer],
+    certificate: &DtlsCertificate,
     events: mpsc::UnboundedSender<PcEvent>,
 ) -> Result<PeerConnection> {
     let ice_servers = config
@@ -245,7 +268,11 @@ pub async fn build(
         .with_setting_engine(SettingEngineBuilder::new().with_relay_acceptance_min_wait(relay_wait).build())
         .with_media_engine(audio::register_codec().map_err(rtc_err)?)
         .with_configuration(
-            RTCConfigurationBuilder::new().with_ice_servers(ice_servers).with_ice_transport_policy(policy).build(),
+            RTCConfigurationBuilder::new()
+                .with_ice_servers(ice_servers)
+                .with_ice_transport_policy(policy)
+                .with_certificates(vec![certificate.0.clone()])
+                .build(),
         )
         .with_handler(handler)
         .with_udp_addrs(config.bind_addresses.clone())

@@ -30,8 +30,8 @@ async fn vanilla_pair(
     let config = loopback_config();
     let (tx_a, mut rx_a) = mpsc::unbounded_channel();
     let (tx_b, mut rx_b) = mpsc::unbounded_channel();
-    let a = Arc::new(build(&config, &[], tx_a).await.unwrap());
-    let b = Arc::new(build(&config, &[], tx_b).await.unwrap());
+    let a = Arc::new(build(&config, &[], &DtlsCertificate::generate().unwrap(), tx_a).await.unwrap());
+    let b = Arc::new(build(&config, &[], &DtlsCertificate::generate().unwrap(), tx_b).await.unwrap());
     let dc_a = a.create_data_channel("t", &init).await.unwrap();
     let (remote_tx, mut remote_rx) = mpsc::unbounded_channel();
     b.on_data_channel(move |dc| {
@@ -185,8 +185,8 @@ async fn trickle_race(late: Duration) {
     let config = loopback_config();
     let (tx_a, mut rx_a) = mpsc::unbounded_channel();
     let (tx_b, mut rx_b) = mpsc::unbounded_channel();
-    let a = build(&config, &[], tx_a).await.unwrap();
-    let b = build(&config, &[], tx_b).await.unwrap();
+    let a = build(&config, &[], &DtlsCertificate::generate().unwrap(), tx_a).await.unwrap();
+    let b = build(&config, &[], &DtlsCertificate::generate().unwrap(), tx_b).await.unwrap();
     let dc_a = a.create_data_channel("t", &DataChannelInit::default()).await.unwrap();
     a.create_offer().await.unwrap();
     wait_gathered(&mut rx_a).await;
@@ -271,4 +271,28 @@ async fn a_slow_reader_closes_the_window_and_the_transfer_resumes_when_it_reads(
     let _dc_a = sender.await.unwrap();
     a.close().await;
     b.close().await;
+}
+
+/// Connections built with one session's certificate show one DTLS fingerprint; another session's
+/// certificate shows another (sessions cannot be linked by it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sessions_connections_share_its_certificate_and_sessions_do_not() {
+    let config = loopback_config();
+    let fingerprint = |sdp: String| {
+        sdp.lines().find(|l| l.starts_with("a=fingerprint:")).map(str::to_owned).expect("a fingerprint line")
+    };
+    let session = DtlsCertificate::generate().unwrap();
+    let other = DtlsCertificate::generate().unwrap();
+    let mut seen = Vec::new();
+    for certificate in [&session, &session, &other] {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let pc = build(&config, &[], certificate, tx).await.unwrap();
+        pc.create_data_channel("t", &DataChannelInit::default()).await.unwrap();
+        pc.create_offer().await.unwrap();
+        wait_gathered(&mut rx).await;
+        seen.push(fingerprint(pc.local_sdp().await.unwrap()));
+        pc.close().await;
+    }
+    assert_eq!(seen[0], seen[1], "one session, one certificate");
+    assert_ne!(seen[0], seen[2], "another session, another certificate");
 }
