@@ -212,6 +212,7 @@ static RUNTIME: once_cell::sync::Lazy<Arc<dyn webrtc::runtime::Runtime>> =
 pub struct DtlsCertificate(webrtc::peer_connection::RTCCertificate);
 
 impl DtlsCertificate {
+    /// A new key and certificate (ECDSA P-256, as webrtc-rs makes them per connection).
     pub fn generate() -> Result<DtlsCertificate> {
         let provider = webrtc::peer_connection::crypto::default_provider().map_err(rtc_err)?;
         let params = rcgen::CertificateParams::new(vec!["webrtc-p2p".to_owned()]).map_err(rtc_err)?;
