@@ -208,7 +208,6 @@ static RUNTIME: once_cell::sync::Lazy<Arc<dyn webrtc::runtime::Runtime>> =
 /// authenticate it by the fingerprint in the SDP, never by its name. Made per connection (webrtc-rs'
 /// default), its key generation and signature were two of the handshake's P-256 operations on each
 /// connection a join opens; a new session gets a new one, so sessions cannot be linked by it.
-#[derive(Clone)]
 pub struct DtlsCertificate(webrtc::peer_connection::RTCCertificate);
 
 impl DtlsCertificate {
