@@ -256,6 +256,24 @@ fn process_cpu() -> Duration {
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
+/// CLOCK_MONOTONIC now, in ns: the clock `perf record -k CLOCK_MONOTONIC` stamps samples with.
+fn monotonic_ns() -> u128 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid clock id and a pointer to a live timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    t.tv_sec as u128 * 1_000_000_000 + t.tv_nsec as u128
+}
+
+/// With `P2P_BENCH_WINDOWS=<file>`, appends each measured join's window (`start end`, CLOCK_MONOTONIC
+/// ns) so a profile can keep only the samples inside joins (`scripts/profile-join.sh`).
+fn record_window(start_ns: u128) {
+    if let Ok(path) = std::env::var("P2P_BENCH_WINDOWS") {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("windows file");
+        writeln!(f, "{start_ns} {}", monotonic_ns()).expect("write window");
+    }
+}
+
 /// Members made before the measured joiner: hosts offer one reliable channel, answerers accept it.
 fn member(url: &str, mode: &Mode) -> PeerClient {
     with_channel(PeerClient::new(mode.config(url)).unwrap())
@@ -313,6 +331,7 @@ async fn join_once(url: &str, n: usize, mode: &Mode, round: usize) -> JoinPhases
     let t_connect = Instant::now();
     joiner.list_hosts().await.unwrap();
     let cpu0 = process_cpu();
+    let window_start = monotonic_ns();
     let t0 = Instant::now();
     joiner.start_client(&host_id).await.unwrap();
     let started = t0.elapsed();
@@ -322,6 +341,7 @@ async fn join_once(url: &str, n: usize, mode: &Mode, round: usize) -> JoinPhases
         last_open = last_open.max(t);
     }
     let cpu = ms(process_cpu() - cpu0);
+    record_window(window_start);
     let since = |t: Option<Instant>| t.map(|t| ms(t.saturating_duration_since(t0))).unwrap_or(f64::NAN);
     let timelines: Vec<webrtc_p2p::Timeline> = pcs.lock().iter().map(|pc| pc.timeline()).collect();
     let last = |f: &dyn Fn(&webrtc_p2p::Timeline) -> Option<Instant>| {
