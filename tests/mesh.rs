@@ -257,3 +257,29 @@ async fn a_vanilla_peer_joins_a_group_of_trickle_peers() {
         m.client.stop().await;
     }
 }
+
+/// Forming a group and stopping it leaves no task behind: every task a session, a peer or a
+/// connection started has ended once `stop` returned and the timers it armed are cancelled
+/// (an app that joins and leaves groups all day must not grow).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_group_leaves_no_task_behind() {
+    let server = Server::start();
+    let url = format!("http://127.0.0.1:{}", server.port());
+    let tasks = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let before = tasks();
+    for round in 0..2 {
+        let a = host(config(&url), &format!("tasks {round}")).await;
+        let b = join(config(&url), &a.id).await;
+        let c = join(config(&url), &a.id).await;
+        let mut members = [a, b, c];
+        assert_full_mesh(&mut members).await;
+        for m in &members {
+            m.client.stop().await;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tasks() > before {
+        assert!(Instant::now() < deadline, "{} tasks still alive after stop ({before} before)", tasks());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// How long stop waits for peers to close before cutting them off.
 const PEER_CLOSE_GRACE: Duration = Duration::from_secs(3);
@@ -82,7 +82,15 @@ impl Session {
             issued_ice_servers: Default::default(),
             certificate: Default::default(),
         });
-        let actor = Actor { ctx, events, mesh, peers: HashMap::new(), started: None, timers: inputs.downgrade() };
+        let actor = Actor {
+            ctx,
+            events,
+            mesh,
+            peers: HashMap::new(),
+            started: None,
+            timers: inputs.downgrade(),
+            armed: JoinSet::new(),
+        };
         let task = tokio::spawn(async move {
             actor.run(rx).await;
             forwarder.abort();
@@ -136,6 +144,11 @@ struct Actor {
     started: Option<oneshot::Sender<()>>,
     /// Where timers deliver; weak, so a pending timer does not keep a stopped session's queue open.
     timers: mpsc::WeakUnboundedSender<SessionInput>,
+    /// The timers armed and not yet fired; dropped with the actor, which cancels them. Without
+    /// this each connection's give-up timer (`p2p_timeout`, 15 s by default) outlived a stopped
+    /// session with the session's queue, so an app that joined and left groups quickly held one
+    /// task and one queue per connection and session for that long.
+    armed: JoinSet<()>,
 }
 
 impl Actor {
@@ -203,8 +216,9 @@ impl Actor {
                     }
                 }
                 Output::Arm { timer, after } => {
+                    while self.armed.try_join_next().is_some() {} // forget the fired ones
                     let timers = self.timers.clone();
-                    tokio::spawn(async move {
+                    self.armed.spawn(async move {
                         tokio::time::sleep(after).await;
                         if let Some(inputs) = timers.upgrade() {
                             let _ = inputs.send(SessionInput::Timer(timer));

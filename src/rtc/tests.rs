@@ -24,7 +24,9 @@ async fn wait_gathered(rx: &mut mpsc::UnboundedReceiver<PcEvent>) {
 }
 
 /// Two fresh connections with loopback config, each with its own event receiver.
-async fn new_pair() -> ((Arc<PeerConnection>, mpsc::UnboundedReceiver<PcEvent>), (Arc<PeerConnection>, mpsc::UnboundedReceiver<PcEvent>)) {
+async fn new_pair(
+) -> ((Arc<PeerConnection>, mpsc::UnboundedReceiver<PcEvent>), (Arc<PeerConnection>, mpsc::UnboundedReceiver<PcEvent>))
+{
     let config = loopback_config();
     let (tx_a, rx_a) = mpsc::unbounded_channel();
     let (tx_b, rx_b) = mpsc::unbounded_channel();
