@@ -198,7 +198,12 @@ impl LocalTurn {
                 "--no-dtls",
                 "--no-cli",
             ])
-            .args(["--lt-cred-mech", "--user=bench:bench", "--realm=bench", "--log-file=stdout", "--no-stdout-log"])
+            .args(["--lt-cred-mech", "--user=bench:bench", "--realm=bench"])
+            // P2P_BENCH_TURN_LOG=<file>: coturn's verbose log there (to see why a relayed join failed).
+            .args(match std::env::var("P2P_BENCH_TURN_LOG") {
+                Ok(path) => vec![format!("--log-file={path}"), "--verbose".into(), "--simple-log".into()],
+                Err(_) => vec!["--log-file=stdout".into(), "--no-stdout-log".into()],
+            })
             .arg(format!("--listening-port={port}"))
             .args(["--min-port=49152", "--max-port=49999"])
             .stdout(Stdio::null())
