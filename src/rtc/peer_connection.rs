@@ -14,7 +14,7 @@ use webrtc::data_channel::DataChannel as RtcDataChannel;
 use webrtc::peer_connection::{
     PeerConnection as RtcPeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceCandidateInit, RTCIceConnectionState, RTCIceGatheringState, RTCIceServer, RTCIceTransportPolicy,
-    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSdpType, RTCSessionDescription, SettingEngineBuilder,
 };
 
 /// ICE connection state, as the mesh needs it.
@@ -393,8 +393,11 @@ impl PeerConnection {
     }
 
     pub(crate) async fn set_remote(&self, is_offer: bool, sdp: String) -> Result<()> {
-        let desc = if is_offer { RTCSessionDescription::offer(sdp) } else { RTCSessionDescription::answer(sdp) }
-            .map_err(rtc_err)?;
+        // Not `offer()`/`answer()`: they parse the SDP to validate it, and `set_remote_description`
+        // parses it again; a remote's bad SDP fails there just the same.
+        let mut desc = RTCSessionDescription::default();
+        desc.sdp_type = if is_offer { RTCSdpType::Offer } else { RTCSdpType::Answer };
+        desc.sdp = sdp;
         self.inner.set_remote_description(desc).await.map_err(rtc_err)
     }
 
