@@ -218,3 +218,31 @@ async fn sources_reject_bad_formats_and_pushes() {
     s.close();
     assert!(s.push(&[0.0; 2]).is_err(), "closed");
 }
+
+/// A voice group stopped and dropped leaves no task behind: the encoders of the sources, the
+/// receivers of the remote tracks and every connection's tasks end (a voice app that joins and
+/// leaves rooms all day must not grow).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_voice_group_leaves_no_task_behind() {
+    let _turn = REAL_TIME.lock().await;
+    let server = Server::start();
+    let tasks = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let before = tasks();
+    let host = talker(&server.url, None, "voice tasks").await;
+    let client = talker(&server.url, Some(&host.id), "").await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    speak(host.source.clone(), 440.0, 0.5, stop.clone());
+    speak(client.source.clone(), 660.0, 0.5, stop.clone());
+    let track = track_from(&client, &host.id).await;
+    let _ = listen(&track, 48_000, 200).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(track);
+    host.client.stop().await;
+    client.client.stop().await;
+    drop((host, client));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tasks() > before {
+        assert!(Instant::now() < deadline, "{} tasks still alive after stop ({before} before)", tasks());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
