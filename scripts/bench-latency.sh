@@ -7,9 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-bash scripts/patch-deps.sh
-cargo build -q --release -p p2p-signaling
-export P2P_SIGNALING_BIN="${CARGO_TARGET_DIR:-$root/target}/release/p2p-signaling"
+source scripts/release-server.sh
 cargo bench -q --bench p2p -- join datachannel
 cd web
 [ -d node_modules ] || npm ci --no-audit --no-fund

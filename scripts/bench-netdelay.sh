@@ -15,7 +15,5 @@ command -v ip >/dev/null || skip "no \`ip\` (iproute2)"
 probe="p2pnd-probe-$$"
 ip netns add "$probe" 2>/dev/null || skip "\`ip netns add\` is not allowed here"
 ip netns del "$probe"
-bash scripts/patch-deps.sh
-cargo build -q --release -p p2p-signaling
-export P2P_SIGNALING_BIN="${CARGO_TARGET_DIR:-$root/target}/release/p2p-signaling"
+source scripts/release-server.sh
 cargo bench -q --bench netdelay

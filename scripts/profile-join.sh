@@ -6,9 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-bash scripts/patch-deps.sh
-cargo build -q --release -p p2p-signaling
-export P2P_SIGNALING_BIN="${CARGO_TARGET_DIR:-$root/target}/release/p2p-signaling"
+source scripts/release-server.sh
 bench="$(cargo bench -q --bench p2p --no-run --message-format=json 2>/dev/null |
   python3 -c 'import sys,json
 for l in sys.stdin:

@@ -83,6 +83,17 @@ async fn wait_freed(probe: std::sync::Weak<impl Sized>, what: &str) {
     }
 }
 
+/// Closes and drops the offerer `a` and the answerer `b` (the caller holds nothing else of
+/// theirs) and waits until each one's state is freed.
+async fn close_and_wait_freed(a: Arc<PeerConnection>, b: Arc<PeerConnection>, answerer: &str) {
+    let (probe_a, probe_b) = (a.probe(), b.probe());
+    a.close().await;
+    b.close().await;
+    drop((a, b));
+    wait_freed(probe_a, "the offerer").await;
+    wait_freed(probe_b, answerer).await;
+}
+
 /// A connection whose remote channel the app never took (no `on_data_channel`: the channel waits
 /// in the connection for a callback) must still be freed when closed and dropped: the waiting
 /// channel holds webrtc-rs' connection, which holds our event handler, which held the channel.
@@ -101,12 +112,8 @@ async fn a_closed_connection_is_freed_even_with_a_remote_channel_nobody_took() {
         assert!(Instant::now() < deadline, "the remote channel never arrived");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let (probe_a, probe_b) = (a.probe(), b.probe());
-    a.close().await;
-    b.close().await;
-    drop((dc_a, a, b));
-    wait_freed(probe_a, "the offerer").await;
-    wait_freed(probe_b, "the answerer (its channel never taken)").await;
+    drop(dc_a);
+    close_and_wait_freed(a, b, "the answerer (its channel never taken)").await;
 }
 
 /// The same when the app's callback keeps the channels it was given (only the callback holds
@@ -117,12 +124,8 @@ async fn a_closed_connection_is_freed_when_its_callback_kept_channels() {
     let (dc_a, dc_b, a, b) = vanilla_pair(DataChannelInit::default()).await;
     let kept = parking_lot::Mutex::new(vec![dc_b]);
     b.on_data_channel(move |dc| kept.lock().push(dc));
-    let (probe_a, probe_b) = (a.probe(), b.probe());
-    a.close().await;
-    b.close().await;
-    drop((a, b, dc_a));
-    wait_freed(probe_a, "the offerer").await;
-    wait_freed(probe_b, "the answerer").await;
+    drop(dc_a);
+    close_and_wait_freed(a, b, "the answerer").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
