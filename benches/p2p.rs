@@ -388,11 +388,18 @@ async fn bench_join(url: &str) {
     }
     // P2P_BENCH_N="8": only groups of these sizes (e.g. to profile one row).
     let only = env_list("P2P_BENCH_N");
+    // RSS after the first row (allocator and runtime warm) and at the end, against the connections
+    // made in between: a leak per connection shows here (session 9 found ~110 KiB each).
+    let (mut warm_rss, mut connections_since) = (None, 0usize);
     for (mode, sizes) in &modes {
         for &n in sizes.iter().filter(|n| only.as_ref().is_none_or(|o| o.contains(n))) {
             let mut rows: Vec<JoinPhases> = Vec::new();
             for round in 0..repeats {
                 rows.push(join_once(url, n, mode, round).await);
+            }
+            match warm_rss {
+                None => warm_rss = Some(common::rss_kib()),
+                Some(_) => connections_since += repeats * n * (n - 1),
             }
             let stat = |f: &dyn Fn(&JoinPhases) -> f64| {
                 let mut v: Vec<f64> = rows.iter().map(f).collect();
@@ -414,6 +421,14 @@ async fn bench_join(url: &str) {
         }
     }
     drop(coturn);
+    if let Some(warm) = warm_rss.filter(|_| connections_since > 0) {
+        let growth = common::rss_kib().saturating_sub(warm);
+        println!(
+            "\nProcess RSS grew {growth} KiB after the first row, over {connections_since} more connections opened and \
+             closed: {:.2} KiB per connection.",
+            growth as f64 / connections_since as f64
+        );
+    }
 }
 
 // ---------------------------------------------------------------- data channel throughput
