@@ -12,11 +12,12 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use common::turn::{Coturn, TurnAuth};
 use parking_lot::Mutex;
 use std::ffi::{c_char, c_void, CString};
 use std::net::UdpSocket;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -140,9 +141,9 @@ async fn bench_mesh(url: &str) {
         Mode::new("trickle, STUN unreachable", true, unreachable.clone()),
         Mode::new("vanilla, STUN unreachable", false, unreachable),
     ];
-    let coturn = LocalTurn::start();
+    let coturn = local_turn();
     if let Some(turn) = &coturn {
-        let servers = vec![turn.stun(), turn.turn()];
+        let servers = vec![stun_of(turn), turn_of(turn)];
         modes.push(Mode::new("trickle, local STUN/TURN", true, servers.clone()));
         modes.push(Mode::new("vanilla, local STUN/TURN", false, servers));
     }
@@ -176,62 +177,28 @@ async fn bench_mesh(url: &str) {
     drop(blackhole);
 }
 
-/// coturn on loopback (long-term credentials bench/bench); killed on drop.
-struct LocalTurn {
-    child: Child,
-    port: u16,
+/// coturn on loopback for the STUN/TURN and relay-only rows (long-term credentials bench/bench,
+/// 848 relay ports: released allocations linger a second, and rounds follow each other quickly),
+/// or None when it is not installed. With `P2P_BENCH_TURN_LOG=<file>` it logs every request and
+/// the log is written there when the bench is done with it (to see why a relayed join failed).
+fn local_turn() -> Option<Coturn> {
+    let auth = TurnAuth::User { name: "bench", password: "bench", realm: "bench" };
+    Coturn::try_start(auth, 848, std::env::var_os("P2P_BENCH_TURN_LOG").is_some())
 }
 
-impl LocalTurn {
-    /// Starts coturn if it is installed.
-    fn start() -> Option<LocalTurn> {
-        let bin =
-            ["/usr/bin/turnserver", "/usr/sbin/turnserver"].into_iter().find(|p| std::path::Path::new(p).exists())?;
-        let port = UdpSocket::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let child = Command::new(bin)
-            .args([
-                "-n",
-                "--listening-ip=127.0.0.1",
-                "--relay-ip=127.0.0.1",
-                "--allow-loopback-peers",
-                "--no-tls",
-                "--no-dtls",
-                "--no-cli",
-            ])
-            .args(["--lt-cred-mech", "--user=bench:bench", "--realm=bench"])
-            // P2P_BENCH_TURN_LOG=<file>: coturn's verbose log there (to see why a relayed join failed).
-            .args(match std::env::var("P2P_BENCH_TURN_LOG") {
-                Ok(path) => vec![format!("--log-file={path}"), "--verbose".into(), "--simple-log".into()],
-                Err(_) => vec!["--log-file=stdout".into(), "--no-stdout-log".into()],
-            })
-            .arg(format!("--listening-port={port}"))
-            .args(["--min-port=49152", "--max-port=49999"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        std::thread::sleep(Duration::from_millis(500));
-        Some(LocalTurn { child, port })
-    }
-
-    fn stun(&self) -> IceServer {
-        IceServer { urls: vec![format!("stun:127.0.0.1:{}", self.port)], ..Default::default() }
-    }
-
-    fn turn(&self) -> IceServer {
-        IceServer {
-            urls: vec![format!("turn:127.0.0.1:{}", self.port)],
-            username: "bench".into(),
-            credential: "bench".into(),
-        }
+/// Writes coturn's log to `P2P_BENCH_TURN_LOG` when it is set.
+fn keep_turn_log(turn: Option<Coturn>) {
+    if let (Some(turn), Some(path)) = (turn, std::env::var_os("P2P_BENCH_TURN_LOG")) {
+        std::fs::write(path, turn.log()).expect("write the coturn log");
     }
 }
 
-impl Drop for LocalTurn {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn stun_of(turn: &Coturn) -> IceServer {
+    IceServer { urls: vec![format!("stun:127.0.0.1:{}", turn.port)], ..Default::default() }
+}
+
+fn turn_of(turn: &Coturn) -> IceServer {
+    IceServer { urls: vec![turn.url()], username: "bench".into(), credential: "bench".into() }
 }
 
 // ---------------------------------------------------------------- join phases
@@ -380,10 +347,10 @@ async fn bench_join(url: &str) {
         (Mode::new("trickle", true, vec![]), vec![2usize, 4, 8]),
         (Mode::new("vanilla", false, vec![]), vec![2, 4, 8]),
     ];
-    let coturn = LocalTurn::start();
+    let coturn = local_turn();
     if let Some(turn) = &coturn {
         let relay =
-            Mode { relay_only: true, ..Mode::new("trickle, relay only (local coturn)", true, vec![turn.turn()]) };
+            Mode { relay_only: true, ..Mode::new("trickle, relay only (local coturn)", true, vec![turn_of(turn)]) };
         modes.push((relay, vec![2, 4]));
     }
     // P2P_BENCH_N="8": only groups of these sizes (e.g. to profile one row).
@@ -420,7 +387,7 @@ async fn bench_join(url: &str) {
             );
         }
     }
-    drop(coturn);
+    keep_turn_log(coturn);
     if let Some(warm) = warm_rss.filter(|_| connections_since > 0) {
         let growth = common::rss_kib().saturating_sub(warm);
         println!(

@@ -5,73 +5,14 @@
 
 mod common;
 
+use common::turn::{Coturn, TurnAuth};
 use common::{config, host, Server};
-use parking_lot::Mutex;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use webrtc_p2p::{IceTransportPolicy, P2pError, PeerClient, PeerConfig};
 
-/// A coturn process on 127.0.0.1 with the TURN REST scheme; killed on drop.
-struct Coturn {
-    child: Child,
-    port: u16,
-    log: Arc<Mutex<String>>,
-}
-
-impl Coturn {
-    fn start(secret: &str) -> Coturn {
-        let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        // Relay ports from a range derived from the listening port, so parallel runs rarely meet.
-        let min_relay = 50_000 + (port % 7_000) * 2;
-        let pidfile = std::env::temp_dir().join(format!("p2p-test-turnserver-{port}.pid"));
-        let mut child = Command::new("turnserver")
-            .args(["-n", "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1", "--no-tls", "--no-dtls"])
-            .args(["--listening-port", &port.to_string(), "--realm", "p2p.test", "--no-cli", "--verbose"])
-            .args(["--use-auth-secret", "--static-auth-secret", secret])
-            // coturn refuses loopback peers by default; every peer of this test is on loopback.
-            .arg("--allow-loopback-peers")
-            .args(["--min-port", &min_relay.to_string(), "--max-port", &(min_relay + 40).to_string()])
-            .args(["--log-file", "stdout", "--pidfile", pidfile.to_str().unwrap()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("turnserver (coturn) must be installed: apt-get install coturn");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    if line.contains("Total General servers") {
-                        let _ = ready_tx.send(());
-                    }
-                    let mut log = log.lock();
-                    log.push_str(&line);
-                    log.push('\n');
-                }
-            });
-        }
-        ready_rx.recv_timeout(Duration::from_secs(10)).expect("coturn did not come up");
-        Coturn { child, port, log }
-    }
-
-    fn url(&self) -> String {
-        format!("turn:127.0.0.1:{}", self.port)
-    }
-
-    fn log_contains(&self, text: &str) -> bool {
-        self.log.lock().contains(text)
-    }
-}
-
-impl Drop for Coturn {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// coturn with the TURN REST scheme, logging every request (the tests read its log).
+fn coturn(secret: &str) -> Coturn {
+    Coturn::start(TurnAuth::Secret(secret), 41, true)
 }
 
 fn relay_only(url: &str) -> PeerConfig {
@@ -100,7 +41,7 @@ async fn relayed(client: &PeerClient) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_only_peers_connect_through_coturn_with_issued_credentials() {
-    let turn = Coturn::start("turn-shared-secret");
+    let turn = coturn("turn-shared-secret");
     let server = Server::start_with(&["--turn-secret", "turn-shared-secret", "--turn-urls", &turn.url()]);
     let mut host = host(relay_only(&server.url), "turn relay").await;
     let mut member = common::join(relay_only(&server.url), &host.id).await;
@@ -119,14 +60,14 @@ async fn relay_only_peers_connect_through_coturn_with_issued_credentials() {
     })
     .await;
     // coturn authenticated our issued credentials (username `<expiry>:<socket id>`) and relayed.
-    assert!(turn.log_contains("ALLOCATE processed, success"), "coturn log:\n{}", turn.log.lock());
+    assert!(turn.log_contains("ALLOCATE processed, success"), "coturn log:\n{}", turn.log());
     assert!(turn.log_contains(&format!(":{}", member.id)), "the member's credentials name its socket id");
     let _ = (&mut host.events, &mut member.events);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_turn_secret_fails_the_start_with_a_reason() {
-    let turn = Coturn::start("the-right-secret");
+    let turn = coturn("the-right-secret");
     let server = Server::start_with(&["--turn-secret", "a-wrong-secret", "--turn-urls", &turn.url()]);
     let host = host(relay_only(&server.url), "turn wrong secret").await;
     let mut cfg = relay_only(&server.url);
@@ -137,7 +78,7 @@ async fn a_wrong_turn_secret_fails_the_start_with_a_reason() {
         other => panic!("expected StartFailed, got {other:?}"),
     }
     // coturn refused the credentials (401), rather than the test failing for another reason.
-    assert!(turn.log_contains("401"), "coturn log:\n{}", turn.log.lock());
+    assert!(turn.log_contains("401"), "coturn log:\n{}", turn.log());
     assert!(!turn.log_contains("ALLOCATE processed, success"), "nothing may be relayed with a wrong secret");
 }
 
@@ -146,7 +87,7 @@ async fn a_wrong_turn_secret_fails_the_start_with_a_reason() {
 /// newcomer long after the first credentials expired still gets relayed links to everyone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peers_joining_after_the_first_credentials_expired_still_connect() {
-    let turn = Coturn::start("turn-shared-secret");
+    let turn = coturn("turn-shared-secret");
     let server = Server::start_with(&[
         "--turn-secret",
         "turn-shared-secret",

@@ -4,6 +4,7 @@
 
 pub mod tls;
 pub mod tone;
+pub mod turn;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
