@@ -4,7 +4,7 @@ mod common;
 #[path = "../server/tests/common/redis.rs"]
 mod redis_server;
 
-use common::{config, host, join, wait_for, Member, Server};
+use common::{config, host, join, wait_for, wait_tasks_end, Member, Server};
 use std::time::{Duration, Instant};
 use webrtc_p2p::{Event, P2pError, PeerClient, PeerRole};
 
@@ -264,22 +264,16 @@ async fn a_vanilla_peer_joins_a_group_of_trickle_peers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_group_leaves_no_task_behind() {
     let server = Server::start();
-    let url = format!("http://127.0.0.1:{}", server.port());
-    let tasks = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
-    let before = tasks();
+    let before = tokio::runtime::Handle::current().metrics().num_alive_tasks();
     for round in 0..2 {
-        let a = host(config(&url), &format!("tasks {round}")).await;
-        let b = join(config(&url), &a.id).await;
-        let c = join(config(&url), &a.id).await;
+        let a = host(config(&server.url), &format!("tasks {round}")).await;
+        let b = join(config(&server.url), &a.id).await;
+        let c = join(config(&server.url), &a.id).await;
         let mut members = [a, b, c];
         assert_full_mesh(&mut members).await;
         for m in &members {
             m.client.stop().await;
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while tasks() > before {
-        assert!(Instant::now() < deadline, "{} tasks still alive after stop ({before} before)", tasks());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_tasks_end(before).await;
 }

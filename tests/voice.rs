@@ -5,7 +5,7 @@
 mod common;
 
 use common::tone::{dominant_frequency, rms, speak};
-use common::{config, wait_for, Server};
+use common::{config, wait_for, wait_tasks_end, Server};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -226,8 +226,7 @@ async fn sources_reject_bad_formats_and_pushes() {
 async fn a_stopped_voice_group_leaves_no_task_behind() {
     let _turn = REAL_TIME.lock().await;
     let server = Server::start();
-    let tasks = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
-    let before = tasks();
+    let before = tokio::runtime::Handle::current().metrics().num_alive_tasks();
     let host = talker(&server.url, None, "voice tasks").await;
     let client = talker(&server.url, Some(&host.id), "").await;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -240,9 +239,5 @@ async fn a_stopped_voice_group_leaves_no_task_behind() {
     host.client.stop().await;
     client.client.stop().await;
     drop((host, client));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while tasks() > before {
-        assert!(Instant::now() < deadline, "{} tasks still alive after stop ({before} before)", tasks());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_tasks_end(before).await;
 }

@@ -255,11 +255,7 @@ async fn a_candidate_signalled_after_its_prflx_pair_was_selected_replaces_it_in_
 
 /// A and B connect while A learns B's candidates only `late` after B's checks started.
 async fn trickle_race(late: Duration) {
-    let config = loopback_config();
-    let (tx_a, mut rx_a) = mpsc::unbounded_channel();
-    let (tx_b, mut rx_b) = mpsc::unbounded_channel();
-    let a = build(&config, &[], &DtlsCertificate::generate().unwrap(), tx_a).await.unwrap();
-    let b = build(&config, &[], &DtlsCertificate::generate().unwrap(), tx_b).await.unwrap();
+    let ((a, mut rx_a), (b, mut rx_b)) = new_pair().await;
     let dc_a = a.create_data_channel("t", &DataChannelInit::default()).await.unwrap();
     a.create_offer().await.unwrap();
     wait_gathered(&mut rx_a).await;
@@ -280,9 +276,9 @@ async fn trickle_race(late: Duration) {
         tokio::time::timeout(Duration::from_secs(10), dc_a.next_event()).await.unwrap(),
         Some(DataChannelEvent::Open)
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(10);
     while selected_remote_candidate_type(&a).await.is_none() || a.stats().await.rtt_ms.is_none() {
-        assert!(std::time::Instant::now() < deadline, "no selected pair with an RTT in A's stats");
+        assert!(Instant::now() < deadline, "no selected pair with an RTT in A's stats");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(

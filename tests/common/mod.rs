@@ -129,6 +129,17 @@ pub async fn wait_for(events: &mut Events, secs: u64, pred: impl Fn(&Event) -> b
     }
 }
 
+/// Waits until the tasks alive on this test's runtime are back to `before` (everything a stopped
+/// session, peer or connection started has ended), failing the test after 5 s.
+pub async fn wait_tasks_end(before: usize) {
+    let tasks = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while tasks() > before {
+        assert!(tokio::time::Instant::now() < deadline, "{} tasks still alive after stop ({before} before)", tasks());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Data channels labelled "chat" made in the pc-create hook (offerer creates, answerer receives),
 /// exactly as the seed's NativeDataChannelClient does.
 pub struct Chat {
