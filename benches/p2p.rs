@@ -220,20 +220,22 @@ struct JoinPhases {
     cpu: f64,
 }
 
-/// CPU time of this whole process so far.
-fn process_cpu() -> Duration {
+/// The clock `id` now (`clock_gettime`).
+fn clock(id: libc::clockid_t) -> Duration {
     let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: a valid clock id and a pointer to a live timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    unsafe { libc::clock_gettime(id, &mut t) };
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// CPU time of this whole process so far.
+fn process_cpu() -> Duration {
+    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
 /// CLOCK_MONOTONIC now, in ns: the clock `perf record -k CLOCK_MONOTONIC` stamps samples with.
 fn monotonic_ns() -> u128 {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: a valid clock id and a pointer to a live timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
-    t.tv_sec as u128 * 1_000_000_000 + t.tv_nsec as u128
+    clock(libc::CLOCK_MONOTONIC).as_nanos()
 }
 
 /// With `P2P_BENCH_WINDOWS=<file>`, appends each measured join's window (`start end`, CLOCK_MONOTONIC
