@@ -10,6 +10,8 @@
 #   bash bench/load.sh                         # ours (1 node) and baseline, a few minutes
 #   SERVERS="ours" IDLE_CLIENTS=5000 CLIENTS=1000 GROUP=4 START=5000 FACTOR=1.4 bash bench/load.sh
 #   SERVERS="ours2" bash bench/load.sh         # two of our nodes sharing a redis-server (needs --redis-url)
+#   SERVERS="ours floor" bash bench/load.sh    # beside the transport's floor: a bare websocket relay
+#                                              # on the same stack (loadgen/src/bin/p2p-relay-floor.rs)
 #   BENCH_PRIORITY=-10 bash bench/load.sh      # on a machine shared with builds (see above)
 #   BEFORE_BIN=/path/to/p2p-signaling SERVERS="before ours" bash bench/load.sh
 #                                              # another build of our server (e.g. main's) in the same run
@@ -85,6 +87,9 @@ start() {
       [ -x "${BEFORE_BIN:-}" ] || { echo "SERVERS=before needs BEFORE_BIN, a p2p-signaling binary" >&2; exit 2; }
       "$BEFORE_BIN" "${OURS_ARGS[@]}" >"$log.out" 2>"$log.err" &
       PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
+    floor)
+      "$TARGET/p2p-relay-floor" >"$log.out" 2>"$log.err" &
+      PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
     baseline)
       PORT=0 node "$BENCH/baseline/server.mjs" >"$log.out" 2>"$log.err" &
       PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
@@ -99,7 +104,7 @@ start() {
         "$TARGET/p2p-signaling" "${OURS_ARGS[@]}" --redis-url "redis://127.0.0.1:$port" >"$log.$n.out" 2>"$log.$n.err" &
         PIDS+=($!); SPIDS="$SPIDS,$!"; URLS="${URLS:+$URLS,}$(wait_url "$log.$n.out")"
       done ;;
-    *) echo "unknown server $name (ours, before, baseline, ours2)" >&2; exit 2 ;;
+    *) echo "unknown server $name (ours, before, floor, baseline, ours2)" >&2; exit 2 ;;
   esac
 }
 
