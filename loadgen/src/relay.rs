@@ -71,6 +71,35 @@ fn number_after(text: &str, key: &str) -> Option<u64> {
     text[at..at + digits].parse().ok()
 }
 
+/// `42["message",{"type":"candidate","to":TO,"s":STEP,"t":SENT_US,"candidate":FILLER}]`, built
+/// piece by piece: `format!` was the generator's largest cost of its own after the syscalls.
+fn candidate(to: &str, step: usize, sent_us: u64, filler: &str) -> String {
+    fn push_number(out: &mut String, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+    }
+    let mut out = String::with_capacity(to.len() + filler.len() + 80);
+    out.push_str(r#"42["message",{"type":"candidate","to":""#);
+    out.push_str(to);
+    out.push_str(r#"","s":"#);
+    push_number(&mut out, step as u64);
+    out.push_str(r#","t":"#);
+    push_number(&mut out, sent_us);
+    out.push_str(r#","candidate":""#);
+    out.push_str(filler);
+    out.push_str(r#""}]"#);
+    out
+}
+
 /// Runs one client until the controller stops: sends its share, records what arrives.
 pub async fn run(mut client: Client, peers: Vec<String>, shared: Arc<Shared>, filler: Arc<str>) {
     let mut my_step = usize::MAX;
@@ -113,10 +142,7 @@ pub async fn run(mut client: Client, peers: Vec<String>, shared: Arc<Shared>, fi
                 for _ in 0..due {
                     let to = &peers[next_peer % peers.len()];
                     next_peer += 1;
-                    let text = format!(
-                        r#"42["message",{{"type":"candidate","to":"{to}","s":{my_step},"t":{},"candidate":"{filler}"}}]"#,
-                        shared.now_us()
-                    );
+                    let text = candidate(to, my_step, shared.now_us(), &filler);
                     if client.ws.feed(Message::text(text)).await.is_err() {
                         return shared.problem("send failed".into());
                     }
@@ -139,7 +165,19 @@ pub async fn run(mut client: Client, peers: Vec<String>, shared: Arc<Shared>, fi
 
 #[cfg(test)]
 mod tests {
-    use super::number_after;
+    use super::{candidate, number_after};
+
+    #[test]
+    fn a_candidate_is_the_json_a_client_sends() {
+        let text = candidate("ab", 3, 1234567, "xx");
+        assert_eq!(text, r#"42["message",{"type":"candidate","to":"ab","s":3,"t":1234567,"candidate":"xx"}]"#);
+        assert_eq!(
+            candidate("a", 0, 0, ""),
+            r#"42["message",{"type":"candidate","to":"a","s":0,"t":0,"candidate":""}]"#
+        );
+        let v: serde_json::Value = serde_json::from_str(&text[2..]).unwrap();
+        assert_eq!(v[1]["t"], 1234567);
+    }
 
     #[test]
     fn reads_numbers_from_relayed_json_in_any_key_order() {

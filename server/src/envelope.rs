@@ -10,7 +10,8 @@
 use crate::metrics::Rejection;
 use p2p_protocol::{kind, MAX_ID_BYTES};
 use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
@@ -24,24 +25,30 @@ pub struct Envelope<'a> {
     members: Vec<(Cow<'a, str>, &'a RawValue)>,
 }
 
-impl Envelope<'_> {
+impl<'a> Envelope<'a> {
     /// The body to relay: the members as received and `from` set to the sender.
-    pub fn relayed(&self, from: &str) -> Box<RawValue> {
-        let size = self.members.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum::<usize>() + from.len() + 12;
-        let mut out = Vec::with_capacity(size);
-        out.push(b'{');
-        for (key, value) in &self.members {
-            // Keys were unescaped when parsed; writing them as JSON strings escapes them again.
-            serde_json::to_writer(&mut out, key).expect("writing to a Vec");
-            out.push(b':');
-            out.extend_from_slice(value.get().as_bytes());
-            out.push(b',');
+    pub fn relayed<'e>(&'e self, from: &'e str) -> Relayed<'e, 'a> {
+        Relayed { envelope: self, from }
+    }
+}
+
+/// A relayed body, serialised straight into the outgoing packet: values are written as received
+/// (serde_json copies a `RawValue`'s text), with no body built, copied and validated in between.
+pub struct Relayed<'e, 'a> {
+    envelope: &'e Envelope<'a>,
+    from: &'e str,
+}
+
+impl Serialize for Relayed<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let members = &self.envelope.members;
+        let mut map = s.serialize_map(Some(members.len() + 1))?;
+        for (key, value) in members {
+            // Keys were unescaped when parsed; the serializer escapes them again.
+            map.serialize_entry(key.as_ref(), value)?;
         }
-        out.extend_from_slice(b"\"from\":");
-        serde_json::to_writer(&mut out, from).expect("writing to a Vec");
-        out.push(b'}');
-        let json = String::from_utf8(out).expect("JSON text is UTF-8");
-        RawValue::from_string(json).expect("members of a parsed object make an object")
+        map.serialize_entry("from", self.from)?;
+        map.end()
     }
 }
 
@@ -71,7 +78,7 @@ impl<'de> Deserialize<'de> for Members<'de> {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Members<'de>, M::Error> {
                 let mut members: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::with_capacity(8);
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                while let Some(Text(key)) = map.next_key::<Text>()? {
                     if members.iter().any(|(k, _)| *k == key) {
                         return Err(serde::de::Error::custom("duplicate key"));
                     }
@@ -84,10 +91,31 @@ impl<'de> Deserialize<'de> for Members<'de> {
     }
 }
 
-/// A JSON string's value, borrowed from the text unless it has escapes.
+/// A JSON string's value, borrowed from the text unless it has escapes. (serde's own
+/// `Cow<str>` always allocates: it deserialises through `String`.)
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let json = raw.get();
-    serde_json::from_str(json).map(Cow::Borrowed).or_else(|_| serde_json::from_str(json).map(Cow::Owned)).ok()
+    serde_json::from_str::<Text>(raw.get()).ok().map(|t| t.0)
 }
 
 fn socket_id(raw: &RawValue) -> Option<Cow<'_, str>> {
@@ -122,7 +150,7 @@ mod tests {
     fn check_value(v: &Value) -> Result<(&'static str, String, Value), Refusal> {
         let text = v.to_string();
         let env = check(Some(&text))?;
-        let relayed = serde_json::from_str(env.relayed("sender").get()).unwrap();
+        let relayed = serde_json::to_value(env.relayed("sender")).unwrap();
         Ok((env.kind, env.to.into_owned(), relayed))
     }
 
@@ -133,7 +161,7 @@ mod tests {
         assert_eq!((kind, to.as_str()), ("join", "h"));
         assert_eq!(relayed, json!({"type": "join", "from": "sender", "to": "h", "me": null, "sdp": null}));
         let escaped = check(Some(r#"{"type":"offer","to":"\"q\u00e9","fr\u00f6m":1}"#)).unwrap();
-        let relayed: Value = serde_json::from_str(escaped.relayed("sender").get()).unwrap();
+        let relayed = serde_json::to_value(escaped.relayed("sender")).unwrap();
         assert_eq!(escaped.to, "\"q\u{e9}", "escapes are read");
         assert_eq!(relayed, json!({"type": "offer", "to": "\"q\u{e9}", "fr\u{f6}m": 1, "from": "sender"}));
         for bad in [
@@ -160,7 +188,7 @@ mod tests {
     #[test]
     fn a_forged_from_is_replaced_whatever_its_spelling() {
         let env = check(Some(r#"{"type":"offer","to":"a","fr\u006fm":"forged","sdp":"v=0"}"#)).unwrap();
-        let relayed: Value = serde_json::from_str(env.relayed("b").get()).unwrap();
+        let relayed = serde_json::to_value(env.relayed("b")).unwrap();
         assert_eq!(relayed, json!({"type": "offer", "to": "a", "sdp": "v=0", "from": "b"}));
     }
 

@@ -1,8 +1,9 @@
 //! The Socket.IO events. socketioxide starts every event handler as a task of its own (or, with our
 //! patch, runs it on the connection's reader until it first waits), so two handlers of one socket
-//! could run at once and a `candidate` overtake its `offer`. So a handler only appends its event to
-//! the socket's queue (socketioxide calls handlers synchronously, in arrival order) and then drains
-//! the queue unless another handler of that socket is draining it already: requests are validated,
+//! could run at once and a `candidate` overtake its `offer`. So a handler takes its socket's turn
+//! (socketioxide calls handlers synchronously, in arrival order) and handles its event and then the
+//! socket's queue, unless another handler of that socket has the turn, in which case it only appends
+//! its event to the queue for that one: requests are validated,
 //! routed and acked in exactly the order the client sent, with no task parked per socket (an idle
 //! connection costs memory, not a task) and no wake-up of another task per event.
 //!
@@ -169,8 +170,14 @@ pub fn on_connect<A: Adapter>(
     let conn = Arc::new(Conn { state, io, sid: socket.id.to_string(), queue, slot: Mutex::new(slot) });
     // One handler for every event (a handler per event name is a hash map per socket).
     let on_event = conn.clone();
-    socket.on_fallback(move |ev: Incoming<A>| on_event.push(Some((ev.packet, ev.ack))).drain(ev.socket));
-    socket.on_disconnect(move |s: SocketRef<A>| conn.push(None).drain(s));
+    socket.on_fallback(move |ev: Incoming<A>| {
+        let first = on_event.take_turn(Some((ev.packet, ev.ack)));
+        on_event.drain(first, ev.socket)
+    });
+    socket.on_disconnect(move |s: SocketRef<A>| {
+        let first = conn.take_turn(None);
+        conn.drain(first, s)
+    });
     tracing::debug!(sid = %socket.id, "connected");
     Ok(())
 }
@@ -193,26 +200,30 @@ async fn deliver<A: Adapter, T: Serialize + ?Sized>(io: &SocketIo<A>, to: &str, 
 }
 
 impl<A: Adapter> Conn<A> {
-    /// Appends an item; runs synchronously, in arrival order.
-    fn push(self: Arc<Self>, item: Item<A>) -> Arc<Self> {
-        self.queue.lock().items.push_back(item);
-        self
+    /// Takes a socket's next item; runs synchronously, in arrival order. Returns it when the caller
+    /// is to handle it (no handler of this socket is busy: from now on the caller is), else queues it
+    /// for the busy one. The queue is touched only when items arrive faster than they are handled.
+    fn take_turn(&self, item: Item<A>) -> Option<Item<A>> {
+        let mut q = self.queue.lock();
+        if q.draining {
+            q.items.push_back(item);
+            return None;
+        }
+        q.draining = true;
+        Some(item)
     }
 
-    /// Handles the queued items in order, unless another handler of this socket already does.
-    async fn drain(self: Arc<Self>, socket: SocketRef<A>) {
-        {
-            let mut q = self.queue.lock();
-            if q.draining {
-                return;
-            }
-            q.draining = true;
+    /// Handles `first` (given by [`Conn::take_turn`]), then the items queued meanwhile, in order.
+    async fn drain(self: Arc<Self>, first: Option<Item<A>>, socket: SocketRef<A>) {
+        if first.is_none() {
+            return;
         }
+        let mut next = first;
         loop {
             // The bucket is charged when an item is taken, as the requests are handled.
             let (item, allowed) = {
                 let mut q = self.queue.lock();
-                let Some(item) = q.items.pop_front() else {
+                let Some(item) = next.take().or_else(|| q.items.pop_front()) else {
                     q.draining = false;
                     // A socket that went quiet keeps no queue memory.
                     q.items = VecDeque::new();
@@ -245,16 +256,17 @@ impl<A: Adapter> Conn<A> {
                     let reply_bytes = self.list_hosts(&socket, reply).await;
                     self.queue.lock().bucket.charge((reply_bytes / REPLY_BYTES_PER_TOKEN) as f64);
                 }
-                WHOAMI => self.answer(reply, &json!({"status": 200, "id": self.sid})),
+                WHOAMI => self.answer(reply, || json!({"status": 200, "id": self.sid})),
                 _ => self.message(&socket, reply, data).await,
             }
         }
     }
 
-    /// Acks `body` if the client asked for an ack.
-    fn answer<T: Serialize + ?Sized>(&self, reply: Reply<A>, body: &T) {
+    /// Acks with `body()` if the client asked for an ack (built only then: most relayed messages
+    /// ask for none).
+    fn answer<T: Serialize>(&self, reply: Reply<A>, body: impl FnOnce() -> T) {
         if let Some(ack) = reply.ack {
-            let _ = ack.send(body);
+            let _ = ack.send(&body());
         }
     }
 
@@ -313,7 +325,10 @@ impl<A: Adapter> Conn<A> {
             Ok(()) => {
                 tracing::info!(sid = %self.sid, %name, "host created");
                 self.push_ice_servers(socket, &self.sid).await;
-                self.answer(reply, &json!({"status": 200, "message": format!("Host have been created. host: {name}")}));
+                self.answer(
+                    reply,
+                    || json!({"status": 200, "message": format!("Host have been created. host: {name}")}),
+                );
             }
             Err(GroupError::NameTaken) => {
                 self.reject(socket, reply, 409, Rejection::NameTaken, &format!("Host already exists. host: {name}"))
@@ -337,7 +352,7 @@ impl<A: Adapter> Conn<A> {
         let hosts: Vec<Value> = hosts.into_iter().map(|(id, name)| json!({"id": id, "name": name})).collect();
         let body = json!({"status": 200, "hosts": hosts, "total": total});
         let size = body.to_string().len();
-        self.answer(reply, &body);
+        self.answer(reply, || body);
         size
     }
 
@@ -379,11 +394,11 @@ impl<A: Adapter> Conn<A> {
         } else if kind == kind::CALL_ME {
             self.push_ice_servers(socket, to).await;
         }
-        if deliver(&self.io, to, event::MESSAGE, &*envelope.relayed(&self.sid)).await {
+        if deliver(&self.io, to, event::MESSAGE, &envelope.relayed(&self.sid)).await {
             self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
-            self.answer(reply, &json!({"status": 200}));
+            self.answer(reply, || json!({"status": 200}));
         } else {
-            self.answer(reply, &json!({"status": 500, "message": "delivery failed"}));
+            self.answer(reply, || json!({"status": 500, "message": "delivery failed"}));
         }
     }
 

@@ -62,7 +62,8 @@ async fn serve(tcp: TcpStream, sid: String, sockets: Sockets) {
     };
     let (mut sink, mut stream) = ws.split();
     let (tx, mut rx) = mpsc::channel::<Message>(OUTBOUND_PACKETS_PER_SOCKET);
-    let open = format!(r#"0{{"sid":"{sid}","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100000}}"#);
+    let open =
+        format!(r#"0{{"sid":"{sid}","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100000}}"#);
     if sink.send(Message::text(open)).await.is_err() {
         return;
     }
@@ -85,11 +86,8 @@ async fn serve(tcp: TcpStream, sid: String, sockets: Sockets) {
     });
     while let Some(Ok(message)) = stream.next().await {
         let Message::Text(text) = &message else { continue };
-        let reply = if text.as_str() == "40" {
-            Some(format!(r#"40{{"sid":"{sid}"}}"#))
-        } else {
-            ack_for(text.as_str())
-        };
+        let reply =
+            if text.as_str() == "40" { Some(format!(r#"40{{"sid":"{sid}"}}"#)) } else { ack_for(text.as_str()) };
         if let Some(reply) = reply {
             let _ = tx.try_send(Message::text(reply));
         } else if let Some(to) = recipient(text.as_str()) {
