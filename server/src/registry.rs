@@ -1,6 +1,10 @@
 //! The group registry a server uses: the in-memory [`Registry`] (the default: one process,
 //! nothing to install) or the Redis one shared by several nodes (`--redis-url`). Handlers speak to
 //! this enum only, so every rule is written once and both registries answer it.
+//!
+//! The Redis calls are boxed: their futures are hundreds of bytes, and inline they would size
+//! every handler's future for them, in-memory servers included (an event handler's future is
+//! allocated per event: over glibc's 1 KiB thread cache it takes the allocator's slow, locked path).
 
 use crate::groups::{GroupError, Registry, Sid};
 use crate::redis_groups::{RedisGroups, Unavailable};
@@ -15,28 +19,28 @@ impl Groups {
     pub async fn create_host(&self, sid: &str, name: &str) -> Result<(), GroupError> {
         match self {
             Groups::Memory(r) => r.lock().create_host(sid, name),
-            Groups::Redis(r) => r.create_host(sid, name).await,
+            Groups::Redis(r) => Box::pin(r.create_host(sid, name)).await,
         }
     }
 
     pub async fn join(&self, sid: &str, host: &str, max_group_size: usize) -> Result<(), GroupError> {
         match self {
             Groups::Memory(r) => r.lock().join(sid, host, max_group_size),
-            Groups::Redis(r) => r.join(sid, host, max_group_size).await,
+            Groups::Redis(r) => Box::pin(r.join(sid, host, max_group_size)).await,
         }
     }
 
     pub async fn hosts(&self, limit: usize) -> Result<(Vec<(Sid, String)>, usize), Unavailable> {
         match self {
             Groups::Memory(r) => Ok(r.lock().hosts(limit)),
-            Groups::Redis(r) => r.hosts(limit).await,
+            Groups::Redis(r) => Box::pin(r.hosts(limit)).await,
         }
     }
 
     pub async fn same_group(&self, from: &str, to: &str) -> Result<bool, Unavailable> {
         match self {
             Groups::Memory(r) => Ok(r.lock().same_group(from, to)),
-            Groups::Redis(r) => r.same_group(from, to).await,
+            Groups::Redis(r) => Box::pin(r.same_group(from, to)).await,
         }
     }
 
@@ -44,14 +48,14 @@ impl Groups {
     pub async fn leave(&self, sid: &str) -> Vec<Sid> {
         match self {
             Groups::Memory(r) => r.lock().leave(sid),
-            Groups::Redis(r) => r.leave(sid).await,
+            Groups::Redis(r) => Box::pin(r.leave(sid)).await,
         }
     }
 
     pub async fn group_count(&self) -> Result<usize, Unavailable> {
         match self {
             Groups::Memory(r) => Ok(r.lock().group_count()),
-            Groups::Redis(r) => r.group_count().await,
+            Groups::Redis(r) => Box::pin(r.group_count()).await,
         }
     }
 
