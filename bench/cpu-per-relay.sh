@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Server CPU per relayed message at one fixed rate, user and system time apart, for several server
+# builds in interleaved rounds (each round starts every server afresh, in turn), with the median of
+# each. The ceiling bench (bench/load.sh) answers "how far does it go"; on a 2-core machine shared
+# with other work that answer moves by half from one hour to the next, while the CPU a relay costs
+# at an equal rate, compared within one run, tells two builds apart.
+#
+#   bash bench/cpu-per-relay.sh ours floor                        # our server and the floor relay
+#   RATE=70000 ROUNDS=6 bash bench/cpu-per-relay.sh /path/to/old/p2p-signaling ours floor
+#
+# Each name is `ours` (target/release/p2p-signaling), `floor` (the bare relay,
+# loadgen/src/bin/p2p-relay-floor.rs) or the path of a p2p-signaling binary. 1,000 clients in
+# groups of 4 (p2p-loadgen), 6 s of warm-up, then 5 s measured from /proc/<pid>/stat.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+RATE="${RATE:-70000}"
+ROUNDS="${ROUNDS:-6}"
+[ $# -gt 0 ] || { echo "usage: bash bench/cpu-per-relay.sh SERVER... (ours, floor or a p2p-signaling path)" >&2; exit 2; }
+(cd "$ROOT" && bash scripts/patch-deps.sh && cargo build -q --release -p p2p-signaling -p p2p-loadgen)
+ulimit -n 65536 2>/dev/null || true
+tmp="$(mktemp -d)"
+SP=""; LG=""
+trap 'kill $SP $LG 2>/dev/null || true; rm -rf "$tmp"' EXIT
+# Limits raised as in bench/load.sh: the bench measures relaying, not our per-socket limits.
+OURS_ARGS=(--bind 127.0.0.1:0 --rate-per-sec 1000000 --rate-burst 1000000 --max-connections 100000
+  --max-group-size 10000 --max-sockets-per-ip 100000 --max-tcp-per-ip 100000)
+tck=$(getconf CLK_TCK)
+
+# measure NAME: prints "user_us sys_us p99_ms lost" for one round.
+measure() {
+  case $1 in
+    floor) "$TARGET/p2p-relay-floor" >"$tmp/out" 2>"$tmp/err" & ;;
+    ours) "$TARGET/p2p-signaling" "${OURS_ARGS[@]}" >"$tmp/out" 2>"$tmp/err" & ;;
+    *) "$1" "${OURS_ARGS[@]}" >"$tmp/out" 2>"$tmp/err" & ;;
+  esac
+  SP=$!
+  local url=""
+  for _ in $(seq 100); do
+    url=$(grep -ho 'http://127\.0\.0\.1:[0-9]*' "$tmp/out" | head -1) && [ -n "$url" ] && break
+    sleep 0.1
+  done
+  [ -n "$url" ] || { echo "$1 did not start" >&2; exit 1; }
+  "$TARGET/p2p-loadgen" --url "$url" --pid "$SP" --clients 1000 --group 4 --rates "$RATE" \
+    --step-secs 10 --p99-ms 1000000 >"$tmp/lg.json" 2>"$tmp/lg.err" &
+  LG=$!
+  sleep 6
+  local u0 s0 u1 s1
+  read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$SP/stat")
+  sleep 5
+  read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$SP/stat")
+  wait "$LG" || true
+  kill "$SP"; wait "$SP" 2>/dev/null || true
+  SP=""; LG=""
+  awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v r="$RATE" -v t="$tck" \
+    'BEGIN { printf "%.2f %.2f ", u / t * 1e6 / (r * 5), s / t * 1e6 / (r * 5) }'
+  jq -r '.steps[0] | "\(.p99_ms) \(.lost)"' "$tmp/lg.json"
+}
+
+echo "$(date -u +%F\ %H:%M) UTC, load average $(cut -d' ' -f1-3 /proc/loadavg); $RATE relays/s, $ROUNDS rounds"
+for round in $(seq "$ROUNDS"); do
+  for name in "$@"; do
+    echo "$round $name $(measure "$name")" | tee -a "$tmp/rows"
+  done
+done
+echo
+echo "| server | user µs per relay (median) | system µs per relay (median) | rounds |"
+echo "|---|---:|---:|---:|"
+for name in "$@"; do
+  awk -v n="$name" '$2 == n { u[++k] = $3; s[k] = $4 }
+    function median(a, k,   i, j, t) {
+      for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+    }
+    END { printf "| %s | %.2f | %.2f | %d |\n", n, median(u, k), median(s, k), k }' "$tmp/rows"
+done
