@@ -10,12 +10,16 @@
 #
 # Each name is `ours` (target/release/p2p-signaling), `floor` (the bare relay,
 # loadgen/src/bin/p2p-relay-floor.rs) or the path of a p2p-signaling binary. 1,000 clients in
-# groups of 4 (p2p-loadgen), 6 s of warm-up, then 5 s measured from /proc/<pid>/stat.
+# groups of 4 (p2p-loadgen), 6 s of warm-up, then 5 s measured from /proc/<pid>/stat. Each round's
+# rows are kept in bench/results/cpu-per-relay-<time>.txt (or $RESULTS).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 RATE="${RATE:-70000}"
 ROUNDS="${ROUNDS:-6}"
+RESULTS="${RESULTS:-$ROOT/bench/results}"
+mkdir -p "$RESULTS"
+rows="$RESULTS/cpu-per-relay-$(date -u +%Y%m%dT%H%M%S).txt"  # every round's row, kept
 [ $# -gt 0 ] || { echo "usage: bash bench/cpu-per-relay.sh SERVER... (ours, floor or a p2p-signaling path)" >&2; exit 2; }
 (cd "$ROOT" && bash scripts/patch-deps.sh && cargo build -q --release -p p2p-signaling -p p2p-loadgen)
 ulimit -n 65536 2>/dev/null || true
@@ -60,7 +64,7 @@ measure() {
 echo "$(date -u +%F\ %H:%M) UTC, load average $(cut -d' ' -f1-3 /proc/loadavg); $RATE relays/s, $ROUNDS rounds"
 for round in $(seq "$ROUNDS"); do
   for name in "$@"; do
-    echo "$round $name $(measure "$name")" | tee -a "$tmp/rows"
+    echo "$round $name $(measure "$name")" | tee -a "$rows"
   done
 done
 echo
@@ -72,5 +76,5 @@ for name in "$@"; do
       for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
       return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
     }
-    END { printf "| %s | %.2f | %.2f | %d |\n", n, median(u, k), median(s, k), k }' "$tmp/rows"
+    END { printf "| %s | %.2f | %.2f | %d |\n", n, median(u, k), median(s, k), k }' "$rows"
 done
