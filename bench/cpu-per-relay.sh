@@ -8,57 +8,56 @@
 #   bash bench/cpu-per-relay.sh ours floor                        # our server and the floor relay
 #   RATE=70000 ROUNDS=6 bash bench/cpu-per-relay.sh /path/to/old/p2p-signaling ours floor
 #
-# Each name is `ours` (target/release/p2p-signaling), `floor` (the bare relay,
-# loadgen/src/bin/p2p-relay-floor.rs) or the path of a p2p-signaling binary. 1,000 clients in
-# groups of 4 (p2p-loadgen), 6 s of warm-up, then 5 s measured from /proc/<pid>/stat. Each round's
-# rows are kept in bench/results/cpu-per-relay-<time>.txt (or $RESULTS).
+# Each name is `ours`, `floor` or `ours2` (started as bench/load.sh starts them: bench/servers.sh;
+# `ours2` sums both nodes and Redis) or the path of a p2p-signaling binary. 1,000 clients in groups
+# of 4 (p2p-loadgen), 6 s of warm-up, then 5 s measured from /proc/<pid>/stat. Each round's rows
+# are kept in bench/results/cpu-per-relay-<time>.txt (or $RESULTS).
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BENCH="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(dirname "$BENCH")"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 RATE="${RATE:-70000}"
 ROUNDS="${ROUNDS:-6}"
-RESULTS="${RESULTS:-$ROOT/bench/results}"
+RESULTS="${RESULTS:-$BENCH/results}"
 mkdir -p "$RESULTS"
 rows="$RESULTS/cpu-per-relay-$(date -u +%Y%m%dT%H%M%S).txt"  # every round's row, kept
 [ $# -gt 0 ] || { echo "usage: bash bench/cpu-per-relay.sh SERVER... (ours, floor or a p2p-signaling path)" >&2; exit 2; }
 (cd "$ROOT" && bash scripts/patch-deps.sh && cargo build -q --release -p p2p-signaling -p p2p-loadgen)
 ulimit -n 65536 2>/dev/null || true
-tmp="$(mktemp -d)"
-SP=""; LG=""
-trap 'kill $SP $LG 2>/dev/null || true; rm -rf "$tmp"' EXIT
-# Limits raised as in bench/load.sh: the bench measures relaying, not our per-socket limits.
-OURS_ARGS=(--bind 127.0.0.1:0 --rate-per-sec 1000000 --rate-burst 1000000 --max-connections 100000
-  --max-group-size 10000 --max-sockets-per-ip 100000 --max-tcp-per-ip 100000)
+# start NAME LOG and cleanup, as bench/load.sh starts the same servers (same limits raised).
+source "$BENCH/servers.sh"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 tck=$(getconf CLK_TCK)
 
-# measure NAME: prints "user_us sys_us p99_ms lost" for one round.
-measure() {
-  case $1 in
-    floor) "$TARGET/p2p-relay-floor" >"$tmp/out" 2>"$tmp/err" & ;;
-    ours) "$TARGET/p2p-signaling" "${OURS_ARGS[@]}" >"$tmp/out" 2>"$tmp/err" & ;;
-    *) "$1" "${OURS_ARGS[@]}" >"$tmp/out" 2>"$tmp/err" & ;;
-  esac
-  SP=$!
-  local url=""
-  for _ in $(seq 100); do
-    url=$(grep -ho 'http://127\.0\.0\.1:[0-9]*' "$tmp/out" | head -1) && [ -n "$url" ] && break
-    sleep 0.1
+# cpu_ticks PIDS: user and system clock ticks so far, summed over the comma-separated PIDS.
+cpu_ticks() {
+  local pid u=0 s=0 pu ps
+  for pid in ${1//,/ }; do
+    read -r pu ps < <(awk '{print $14, $15}' "/proc/$pid/stat")
+    u=$((u + pu)); s=$((s + ps))
   done
-  [ -n "$url" ] || { echo "$1 did not start" >&2; exit 1; }
-  "$TARGET/p2p-loadgen" --url "$url" --pid "$SP" --clients 1000 --group 4 --rates "$RATE" \
-    --step-secs 10 --p99-ms 1000000 >"$tmp/lg.json" 2>"$tmp/lg.err" &
-  LG=$!
+  echo "$u $s"
+}
+
+# measure NAME: prints "user_us sys_us p99_ms lost" for one round (runs in a subshell of its own,
+# which stops what it started).
+measure() {
+  local log="$RESULTS/cpu-per-relay-server"
+  if [ -x "$1" ]; then BEFORE_BIN="$1" start before "$log"; else start "$1" "$log"; fi
+  "$TARGET/p2p-loadgen" --url "$URLS" --pid "$SPIDS" --clients 1000 --group 4 --rates "$RATE" \
+    --step-secs 10 --p99-ms 1000000 >"$log.json" 2>"$log.lg.err" &
+  local lg=$!
   sleep 6
   local u0 s0 u1 s1
-  read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$SP/stat")
+  read -r u0 s0 < <(cpu_ticks "$SPIDS")
   sleep 5
-  read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$SP/stat")
-  wait "$LG" || true
-  kill "$SP"; wait "$SP" 2>/dev/null || true
-  SP=""; LG=""
+  read -r u1 s1 < <(cpu_ticks "$SPIDS")
+  wait "$lg" || true
+  cleanup
   awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v r="$RATE" -v t="$tck" \
     'BEGIN { printf "%.2f %.2f ", u / t * 1e6 / (r * 5), s / t * 1e6 / (r * 5) }'
-  jq -r '.steps[0] | "\(.p99_ms) \(.lost)"' "$tmp/lg.json"
+  jq -r '.steps[0] | "\(.p99_ms) \(.lost)"' "$log.json"
 }
 
 echo "$(date -u +%F\ %H:%M) UTC, load average $(cut -d' ' -f1-3 /proc/loadavg); $RATE relays/s, $ROUNDS rounds"

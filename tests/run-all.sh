@@ -33,10 +33,6 @@ fi
 step "Android, macOS, iOS: cargo check --lib per target with the C toolchain stubbed (scripts/check-targets.sh)"
 if [ -n "${CI:-}" ] || rustup target list --installed | grep -q apple-ios; then
   bash scripts/check-targets.sh
-  # Nothing later reads these type-checks; on CI's fresh machine they are ~0.5 GB of disk for nothing.
-  if [ -n "${CI:-}" ]; then
-    rm -rf "$target"/{aarch64-linux-android,aarch64-apple-darwin,x86_64-apple-darwin,aarch64-apple-ios}
-  fi
 else
   echo "skipped: the rust targets are not installed (.ci/run adds them; or run scripts/check-targets.sh, which adds them)"
 fi
