@@ -170,14 +170,8 @@ pub fn on_connect<A: Adapter>(
     let conn = Arc::new(Conn { state, io, sid: socket.id.to_string(), queue, slot: Mutex::new(slot) });
     // One handler for every event (a handler per event name is a hash map per socket).
     let on_event = conn.clone();
-    socket.on_fallback(move |ev: Incoming<A>| {
-        let first = on_event.take_turn(Some((ev.packet, ev.ack)));
-        on_event.drain(first, ev.socket)
-    });
-    socket.on_disconnect(move |s: SocketRef<A>| {
-        let first = conn.take_turn(None);
-        conn.drain(first, s)
-    });
+    socket.on_fallback(move |ev: Incoming<A>| on_event.handle(Some((ev.packet, ev.ack)), ev.socket));
+    socket.on_disconnect(move |s: SocketRef<A>| conn.handle(None, s));
     tracing::debug!(sid = %socket.id, "connected");
     Ok(())
 }
@@ -202,6 +196,14 @@ async fn deliver<A: Adapter, T: Serialize + ?Sized>(io: &SocketIo<A>, to: &str, 
 }
 
 impl<A: Adapter> Conn<A> {
+    /// A socket's next item: its turn is taken now, as socketioxide calls the handler (so in arrival
+    /// order), and the returned future handles it, or does nothing if it was queued for the handler
+    /// that has the turn.
+    fn handle(self: Arc<Self>, item: Item<A>, socket: SocketRef<A>) -> impl std::future::Future<Output = ()> + Send {
+        let first = self.take_turn(item);
+        self.drain(first, socket)
+    }
+
     /// Takes a socket's next item; runs synchronously, in arrival order. Returns it when the caller
     /// is to handle it (no handler of this socket is busy: from now on the caller is), else queues it
     /// for the busy one. The queue is touched only when items arrive faster than they are handled.
