@@ -8,8 +8,8 @@
 //! `from` is replaced, by the server's word on who sent it.
 
 use crate::metrics::Rejection;
-use p2p_protocol::{kind, MAX_ID_BYTES};
-use serde::de::{Deserializer, MapAccess, Visitor};
+use p2p_protocol::{event, kind, MAX_ID_BYTES};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -124,9 +124,51 @@ fn socket_id(raw: &RawValue) -> Option<Cow<'_, str>> {
 
 /// Checks a `message` payload, given as the JSON text of the event's first argument.
 pub fn check(data: Option<&str>) -> Result<Envelope<'_>, Refusal> {
-    let Some(Ok(Members(mut members))) = data.map(serde_json::from_str::<Members>) else {
-        return Err(malformed("message must be an object {type, to, ...} without repeated keys"));
-    };
+    match data.map(serde_json::from_str::<Members>) {
+        Some(Ok(members)) => checked(members),
+        _ => Err(malformed("message must be an object {type, to, ...} without repeated keys")),
+    }
+}
+
+/// Reads and checks a whole event packet's JSON text (`["message", {…}, …]`) in one pass, the
+/// common case on a relay: `None` when it is not a readable `message` event with an object first
+/// (another event, or text that does not parse), which the caller then reads the general way
+/// ([`crate::incoming::Packet::read`], [`check`]) to tell those cases apart. Without it every
+/// relayed message was scanned twice: once to slice out its argument, then to read its members.
+pub fn read_message_event(packet: &str) -> Option<Result<Envelope<'_>, Refusal>> {
+    let MessageEvent(members) = serde_json::from_str(packet).ok()?;
+    Some(checked(members))
+}
+
+/// The arguments of a `message` event: its first, an object, read as [`Members`]; the others
+/// skipped (Socket.IO lets a client send more; the protocol reads only the first).
+struct MessageEvent<'a>(Members<'a>);
+
+impl<'de> Deserialize<'de> for MessageEvent<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MessageEvent<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a message event")
+            }
+            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<MessageEvent<'de>, S::Error> {
+                let not_message = || serde::de::Error::custom("not a message event");
+                match seq.next_element::<Text>()? {
+                    Some(Text(name)) if name == event::MESSAGE => {}
+                    _ => return Err(not_message()),
+                }
+                let members = seq.next_element::<Members>()?.ok_or_else(not_message)?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(MessageEvent(members))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// The checks proper, on the members as read.
+fn checked(Members(mut members): Members<'_>) -> Result<Envelope<'_>, Refusal> {
     let field = |name: &str| members.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
     let kind = match field("type").and_then(text) {
         Some(k) => *kind::ALL.iter().find(|known| **known == k).ok_or(malformed("unknown message type"))?,
@@ -147,11 +189,35 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{json, Value};
 
-    fn check_value(v: &Value) -> Result<(&'static str, String, Value), Refusal> {
-        let text = v.to_string();
-        let env = check(Some(&text))?;
+    type Checked = Result<(&'static str, String, Value), Refusal>;
+
+    fn parts(env: Envelope) -> (&'static str, String, Value) {
         let relayed = serde_json::to_value(env.relayed("sender")).unwrap();
-        Ok((env.kind, env.to.into_owned(), relayed))
+        (env.kind, env.to.into_owned(), relayed)
+    }
+
+    /// Checks `v` as a message's argument both ways: alone ([`check`]) and inside its whole event
+    /// packet ([`read_message_event`]), which must agree, or decline what is not an object.
+    fn check_value(v: &Value) -> Checked {
+        let text = v.to_string();
+        let general = check(Some(&text)).map(parts);
+        let packet = format!(r#"["message",{text},{{"more":[1]}}]"#);
+        match read_message_event(&packet) {
+            Some(one_pass) => assert_eq!(one_pass.map(parts), general, "{packet}"),
+            None => assert!(!v.is_object() && general.is_err(), "{packet}"),
+        }
+        general
+    }
+
+    #[test]
+    fn a_packet_that_is_not_a_readable_message_event_is_declined() {
+        for packet in [r#"["whoami"]"#, r#"["message"]"#, r#"["other",{"type":"offer","to":"a"}]"#, "[", "{}", "[1]"] {
+            assert!(read_message_event(packet).is_none(), "{packet}");
+        }
+        let repeated = r#"["message",{"type":"offer","to":"a","to":"b"}]"#;
+        assert!(read_message_event(repeated).is_none(), "repeated keys fail the read: the general path refuses");
+        let env = read_message_event(r#"[ "message" , {"type":"offer","to":"a"} ]"#).unwrap().unwrap();
+        assert_eq!((env.kind, &*env.to), ("offer", "a"));
     }
 
     #[test]

@@ -13,13 +13,14 @@
 
 use crate::auth::JwtVerifier;
 use crate::config::Config;
-use crate::envelope;
+use crate::envelope::{self, Envelope, Refusal};
 use crate::groups::{GroupError, Sid};
 use crate::incoming::{Incoming, Packet};
 use crate::limits::TokenBucket;
 use crate::metrics::{Metrics, Rejection};
 use crate::per_ip::{PerIp, Slot};
 use crate::registry::Groups;
+use crate::routes::Routes;
 use crate::turn::TurnIssuer;
 use axum::extract::ConnectInfo;
 use p2p_protocol::{event, kind};
@@ -57,6 +58,8 @@ impl AppState {
     }
 }
 
+const UNAVAILABLE: &str = "the group registry is unavailable; try again shortly";
+
 /// Reply bytes one rate-limit token pays for: a `list hosts` reply costs a token per started 4 KiB.
 const REPLY_BYTES_PER_TOKEN: usize = 4096;
 
@@ -66,6 +69,9 @@ const MESSAGE: u8 = 2;
 const WHOAMI: u8 = 3;
 /// An event the protocol does not have: charged to the rate limit, then dropped without a reply.
 const UNKNOWN: u8 = 4;
+/// A packet that is not a JSON array starting with the event's name (socketioxide hands our
+/// fallback handler every packet unread): refused with 400.
+const UNREADABLE: u8 = 5;
 
 fn event_kind(name: &str) -> u8 {
     match name {
@@ -77,13 +83,13 @@ fn event_kind(name: &str) -> u8 {
     }
 }
 
-fn event_name(kind: u8) -> &'static str {
+fn event_name(kind: u8) -> Option<&'static str> {
     match kind {
-        CREATE_HOST => event::CREATE_HOST,
-        LIST_HOSTS => event::LIST_HOSTS,
-        MESSAGE => event::MESSAGE,
-        WHOAMI => event::WHOAMI,
-        _ => "disconnect",
+        CREATE_HOST => Some(event::CREATE_HOST),
+        LIST_HOSTS => Some(event::LIST_HOSTS),
+        MESSAGE => Some(event::MESSAGE),
+        WHOAMI => Some(event::WHOAMI),
+        _ => None,
     }
 }
 
@@ -113,6 +119,8 @@ struct Conn<A: Adapter> {
     queue: Mutex<Queue<A>>,
     /// The socket's place in the per-IP count, given back when it leaves.
     slot: Mutex<Option<Slot>>,
+    /// Recipients this socket reached, checked (one node only).
+    routes: Mutex<Routes<SocketRef<A>>>,
 }
 
 /// Why a connection was refused (sent to the client as a `connect_error`).
@@ -167,7 +175,8 @@ pub fn on_connect<A: Adapter>(
     }
     let bucket = TokenBucket::new(state.config.rate_per_sec, state.config.rate_burst);
     let queue = Mutex::new(Queue { items: VecDeque::new(), draining: false, bucket });
-    let conn = Arc::new(Conn { state, io, sid: socket.id.to_string(), queue, slot: Mutex::new(slot) });
+    let routes = Mutex::default();
+    let conn = Arc::new(Conn { state, io, sid: socket.id.to_string(), queue, slot: Mutex::new(slot), routes });
     // One handler for every event (a handler per event name is a hash map per socket).
     let on_event = conn.clone();
     socket.on_fallback(move |ev: Incoming<A>| on_event.handle(Some((ev.packet, ev.ack)), ev.socket));
@@ -184,15 +193,25 @@ fn now_unix() -> u64 {
 /// lookup, no broadcast), else through its room, which the Redis adapter publishes to the other
 /// nodes. A socket that is gone on one node is gone: nothing is sent.
 async fn deliver<A: Adapter, T: Serialize + ?Sized>(io: &SocketIo<A>, to: &str, event: &str, data: &T) -> bool {
-    // `io.of` rather than `io.to`/`io.get_socket`: during shutdown the namespace is removed while
-    // queued disconnects still drain, and those panic then (found by the load bench).
-    let Some(ns) = io.of("/") else { return false };
-    if let Some(socket) = to.parse().ok().and_then(|sid| ns.get_socket(sid)) {
-        return socket.emit(event, data).map_err(|e| tracing::debug!(error = %e, "delivery failed")).is_ok();
+    if let Some(socket) = local_socket(io, to) {
+        return emit(&socket, event, data);
     }
+    let Some(ns) = io.of("/") else { return false };
     // Boxed: this (Redis) path's future would otherwise size every event handler's (registry.rs).
     let remote = Box::pin(ns.to(to.to_string()).emit(event, data));
     remote.await.map_err(|e| tracing::debug!(error = %e, "relay failed")).is_ok()
+}
+
+/// Socket `to` when it is on this node.
+fn local_socket<A: Adapter>(io: &SocketIo<A>, to: &str) -> Option<SocketRef<A>> {
+    // `io.of` rather than `io.to`/`io.get_socket`: during shutdown the namespace is removed while
+    // queued disconnects still drain, and those panic then (found by the load bench).
+    io.of("/")?.get_socket(to.parse().ok()?)
+}
+
+/// Queues `event` on a socket of this node.
+fn emit<A: Adapter, T: Serialize + ?Sized>(socket: &SocketRef<A>, event: &str, data: &T) -> bool {
+    socket.emit(event, data).map_err(|e| tracing::debug!(error = %e, "delivery failed")).is_ok()
 }
 
 impl<A: Adapter> Conn<A> {
@@ -241,8 +260,18 @@ impl<A: Adapter> Conn<A> {
                 self.queue.lock().items.clear();
                 return;
             };
-            let Some((name, data)) = packet.read() else { continue };
-            let reply = Reply { kind: event_kind(name), ack };
+            let too_large = packet.len() > self.state.config.max_payload_bytes;
+            // A relayed message, the common case, is read and checked in one pass; anything else
+            // is read the general way (an oversized packet too: only its name is wanted).
+            let message = if too_large { None } else { packet.text().and_then(envelope::read_message_event) };
+            let (kind, data) = match message {
+                Some(_) => (MESSAGE, None),
+                None => match packet.read() {
+                    Some((name, data)) => (event_kind(name), data),
+                    None => (UNREADABLE, None),
+                },
+            };
+            let reply = Reply { kind, ack };
             if reply.kind == UNKNOWN {
                 continue;
             }
@@ -250,8 +279,13 @@ impl<A: Adapter> Conn<A> {
                 self.reject(&socket, reply, 429, Rejection::RateLimited, "rate limit exceeded");
                 continue;
             }
-            if packet.len() > self.state.config.max_payload_bytes {
+            if too_large {
                 self.reject(&socket, reply, 413, Rejection::TooLarge, "payload too large");
+                continue;
+            }
+            if reply.kind == UNREADABLE {
+                let why = "an event must be a JSON array that starts with the event's name";
+                self.reject(&socket, reply, 400, Rejection::Malformed, why);
                 continue;
             }
             match reply.kind {
@@ -264,7 +298,7 @@ impl<A: Adapter> Conn<A> {
                     self.queue.lock().bucket.charge((reply_bytes / REPLY_BYTES_PER_TOKEN) as f64);
                 }
                 WHOAMI => self.answer(reply, || json!({"status": 200, "id": self.sid})),
-                _ => self.message(&socket, reply, data).await,
+                _ => self.message(&socket, reply, message.unwrap_or_else(|| envelope::check(data))).await,
             }
         }
     }
@@ -286,7 +320,7 @@ impl<A: Adapter> Conn<A> {
     fn reject(&self, socket: &SocketRef<A>, reply: Reply<A>, status: u16, why: Rejection, message: &str) {
         self.state.metrics.reject(why);
         let status = if reply.kind == CREATE_HOST { 409 } else { status };
-        tracing::debug!(sid = %self.sid, status, message, event = event_name(reply.kind), "rejected");
+        tracing::debug!(sid = %self.sid, status, message, event = ?event_name(reply.kind), "rejected");
         let mut body = json!({"status": status, "message": message, "reason": why.reason()});
         match reply.ack {
             Some(ack) => {
@@ -363,12 +397,48 @@ impl<A: Adapter> Conn<A> {
         size
     }
 
-    async fn message(&self, socket: &SocketRef<A>, reply: Reply<A>, data: Option<&str>) {
-        let envelope = match envelope::check(data) {
+    async fn message(&self, socket: &SocketRef<A>, reply: Reply<A>, checked: Result<Envelope<'_>, Refusal>) {
+        let envelope = match checked {
             Ok(envelope) => envelope,
             Err(refusal) => return self.reject(socket, reply, refusal.status, refusal.why, refusal.message),
         };
         let (kind, to) = (envelope.kind, &*envelope.to);
+        // A member this socket reached before, with no group changed since, was checked then
+        // (`join` and `call me` are always handled in full: they hand out TURN credentials).
+        let version = self.state.groups.version();
+        let known = match version {
+            Some(v) if kind != kind::JOIN && kind != kind::CALL_ME => self.routes.lock().get(to, v),
+            _ => None,
+        };
+        let recipient = match known {
+            Some(recipient) => Some(recipient),
+            None => match self.check_route(socket, kind, to).await {
+                Err(refusal) => return self.reject(socket, reply, refusal.status, refusal.why, refusal.message),
+                Ok(()) => {
+                    let recipient = version.and_then(|v| Some((v, local_socket(&self.io, to)?)));
+                    recipient.map(|(v, recipient)| {
+                        self.routes.lock().insert(to, recipient.clone(), v);
+                        recipient
+                    })
+                }
+            },
+        };
+        let relayed = envelope.relayed(&self.sid);
+        let delivered = match &recipient {
+            Some(recipient) => emit(recipient, event::MESSAGE, &relayed),
+            None => deliver(&self.io, to, event::MESSAGE, &relayed).await,
+        };
+        if delivered {
+            self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
+            self.answer(reply, || json!({"status": 200}));
+        } else {
+            self.answer(reply, || json!({"status": 500, "message": "delivery failed"}));
+        }
+    }
+
+    /// Whether this socket may send a `kind` message to `to` (a `join` makes it a member), and
+    /// the TURN credentials a `join` or `call me` hands out.
+    async fn check_route(&self, socket: &SocketRef<A>, kind: &str, to: &str) -> Result<(), Refusal> {
         let groups = &self.state.groups;
         let allowed = if kind == kind::JOIN {
             groups.join(&self.sid, to, self.state.config.max_group_size).await
@@ -379,21 +449,16 @@ impl<A: Adapter> Conn<A> {
                 Err(_) => Err(GroupError::Unavailable),
             }
         };
+        let refusal = |status, why, message| Err(Refusal { status, why, message });
         match allowed {
             Ok(()) => {}
-            Err(GroupError::Unavailable) => return self.unavailable(socket, reply),
-            Err(GroupError::Full) => return self.reject(socket, reply, 403, Rejection::GroupFull, "the group is full"),
+            Err(GroupError::Unavailable) => return refusal(503, Rejection::Unavailable, UNAVAILABLE),
+            Err(GroupError::Full) => return refusal(403, Rejection::GroupFull, "the group is full"),
             Err(GroupError::AlreadyInGroup) => {
-                let why = "this socket is already in another group";
-                return self.reject(socket, reply, 409, Rejection::AlreadyInGroup, why);
+                return refusal(409, Rejection::AlreadyInGroup, "this socket is already in another group")
             }
-            Err(_) if kind == kind::JOIN => {
-                return self.reject(socket, reply, 404, Rejection::Forbidden, "no such host")
-            }
-            Err(_) => {
-                let why = "the recipient is not in your group";
-                return self.reject(socket, reply, 403, Rejection::Forbidden, why);
-            }
+            Err(_) if kind == kind::JOIN => return refusal(404, Rejection::Forbidden, "no such host"),
+            Err(_) => return refusal(403, Rejection::Forbidden, "the recipient is not in your group"),
         }
         if kind == kind::JOIN {
             Box::pin(self.push_ice_servers(socket, &self.sid)).await;
@@ -401,12 +466,7 @@ impl<A: Adapter> Conn<A> {
         } else if kind == kind::CALL_ME {
             Box::pin(self.push_ice_servers(socket, to)).await;
         }
-        if deliver(&self.io, to, event::MESSAGE, &envelope.relayed(&self.sid)).await {
-            self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
-            self.answer(reply, || json!({"status": 200}));
-        } else {
-            self.answer(reply, || json!({"status": 500, "message": "delivery failed"}));
-        }
+        Ok(())
     }
 
     async fn leave(&self) {
@@ -419,8 +479,7 @@ impl<A: Adapter> Conn<A> {
 
     /// Refuses a request because the shared registry (Redis) cannot be reached.
     fn unavailable(&self, socket: &SocketRef<A>, reply: Reply<A>) {
-        let why = "the group registry is unavailable; try again shortly";
-        self.reject(socket, reply, 503, Rejection::Unavailable, why)
+        self.reject(socket, reply, 503, Rejection::Unavailable, UNAVAILABLE)
     }
 }
 

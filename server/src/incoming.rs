@@ -35,11 +35,16 @@ impl Packet {
         self.0.len()
     }
 
+    /// The event's JSON text (`None` for a binary packet).
+    pub fn text(&self) -> Option<&str> {
+        self.0.as_str().map(|s| s.as_str())
+    }
+
     /// The event's name and the JSON text of its first argument (`None` without one). `None`
     /// altogether for a binary packet or text that is not a JSON array starting with a string
     /// (socketioxide has checked neither for events it hands to a fallback handler).
     pub fn read(&self) -> Option<(&str, Option<&str>)> {
-        let args: Vec<&RawValue> = serde_json::from_str(self.0.as_str()?.as_str()).ok()?;
+        let args: Vec<&RawValue> = serde_json::from_str(self.text()?).ok()?;
         let name = serde_json::from_str(args.first()?.get()).ok()?;
         Some((name, args.get(1).map(|first| first.get())))
     }

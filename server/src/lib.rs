@@ -25,6 +25,7 @@ mod metrics;
 mod per_ip;
 mod redis_groups;
 mod registry;
+mod routes;
 mod serve;
 mod tls;
 mod turn;

@@ -8,38 +8,69 @@
 
 use crate::groups::{GroupError, Registry, Sid};
 use crate::redis_groups::{RedisGroups, Unavailable};
-use parking_lot::Mutex;
+use parking_lot::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub enum Groups {
-    Memory(Mutex<Registry>),
+    Memory(Local),
     Redis(Box<RedisGroups>),
 }
 
+/// The in-memory registry and a count of its changes (see [`Groups::version`]).
+#[derive(Default)]
+pub struct Local {
+    /// A read-write lock: relayed messages read it (`same_group`) from both runtime threads, and a
+    /// reader preempted while holding it does not stop the other; only joins and leaves write.
+    registry: RwLock<Registry>,
+    changes: AtomicU64,
+}
+
+impl Local {
+    /// Changes the registry; the version moves while the lock is still held, so whoever reads the
+    /// old version read it before the change could be seen.
+    fn change<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
+        let mut registry = self.registry.write();
+        let out = f(&mut registry);
+        self.changes.fetch_add(1, Ordering::Release);
+        out
+    }
+}
+
 impl Groups {
+    /// The in-memory registry's count of changes (creates, joins, leaves): answers about who may
+    /// reach whom stay true while it stays the same (`routes.rs` keeps them). `None` with Redis,
+    /// whose groups other nodes change.
+    pub fn version(&self) -> Option<u64> {
+        match self {
+            Groups::Memory(r) => Some(r.changes.load(Ordering::Acquire)),
+            Groups::Redis(_) => None,
+        }
+    }
+
     pub async fn create_host(&self, sid: &str, name: &str) -> Result<(), GroupError> {
         match self {
-            Groups::Memory(r) => r.lock().create_host(sid, name),
+            Groups::Memory(r) => r.change(|r| r.create_host(sid, name)),
             Groups::Redis(r) => Box::pin(r.create_host(sid, name)).await,
         }
     }
 
     pub async fn join(&self, sid: &str, host: &str, max_group_size: usize) -> Result<(), GroupError> {
         match self {
-            Groups::Memory(r) => r.lock().join(sid, host, max_group_size),
+            Groups::Memory(r) => r.change(|r| r.join(sid, host, max_group_size)),
             Groups::Redis(r) => Box::pin(r.join(sid, host, max_group_size)).await,
         }
     }
 
     pub async fn hosts(&self, limit: usize) -> Result<(Vec<(Sid, String)>, usize), Unavailable> {
         match self {
-            Groups::Memory(r) => Ok(r.lock().hosts(limit)),
+            Groups::Memory(r) => Ok(r.registry.read().hosts(limit)),
             Groups::Redis(r) => Box::pin(r.hosts(limit)).await,
         }
     }
 
     pub async fn same_group(&self, from: &str, to: &str) -> Result<bool, Unavailable> {
         match self {
-            Groups::Memory(r) => Ok(r.lock().same_group(from, to)),
+            Groups::Memory(r) => Ok(r.registry.read().same_group(from, to)),
             Groups::Redis(r) => Box::pin(r.same_group(from, to)).await,
         }
     }
@@ -47,14 +78,14 @@ impl Groups {
     /// `sid` leaves; returns the members to tell.
     pub async fn leave(&self, sid: &str) -> Vec<Sid> {
         match self {
-            Groups::Memory(r) => r.lock().leave(sid),
+            Groups::Memory(r) => r.change(|r| r.leave(sid)),
             Groups::Redis(r) => Box::pin(r.leave(sid)).await,
         }
     }
 
     pub async fn group_count(&self) -> Result<usize, Unavailable> {
         match self {
-            Groups::Memory(r) => Ok(r.lock().group_count()),
+            Groups::Memory(r) => Ok(r.registry.read().group_count()),
             Groups::Redis(r) => Box::pin(r.group_count()).await,
         }
     }
@@ -122,6 +153,26 @@ mod tests {
         assert_eq!(r.leave("b").await, Vec::<String>::new());
         assert_eq!(r.group_count().await.unwrap(), 2);
         assert_eq!(r.leave("unknown").await, Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn the_version_moves_with_every_change_and_only_then() {
+        let r = Groups::Memory(Default::default());
+        let mut last = r.version().unwrap();
+        let mut moved = |r: &Groups| {
+            let now = r.version().unwrap();
+            std::mem::replace(&mut last, now) != now
+        };
+        r.create_host("h", "room").await.unwrap();
+        assert!(moved(&r), "create host");
+        r.join("a", "h", 3).await.unwrap();
+        assert!(moved(&r), "join");
+        r.same_group("a", "h").await.unwrap();
+        r.hosts(10).await.unwrap();
+        r.group_count().await.unwrap();
+        assert!(!moved(&r), "reads");
+        r.leave("a").await;
+        assert!(moved(&r), "leave");
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@ mod common;
 
 use common::{connect, connect_polling, try_connect, Server};
 use rust_socketio::Payload;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -322,4 +322,61 @@ async fn sockets_that_never_read_their_host_lists_cost_bounded_memory() {
     eprintln!("figure: peak RSS {baseline} KiB before, {peak} KiB after 20 x 500 unread host lists");
     assert!(peak < baseline + 40 * 1024, "peak RSS grew from {baseline} KiB to {peak} KiB");
     drop(sockets);
+}
+
+/// Reads the next server text frame that is not an engine.io ping (answered with a pong).
+fn read_text(s: &mut TcpStream) -> String {
+    loop {
+        let text = read_frame(s);
+        if text != "2" {
+            return text;
+        }
+        send_text(s, "3").unwrap();
+    }
+}
+
+/// Reads one server text frame (unmasked; only lengths up to 64 KiB are expected here).
+fn read_frame(s: &mut TcpStream) -> String {
+    let mut head = [0u8; 2];
+    s.read_exact(&mut head).unwrap();
+    let len = match head[1] & 0x7f {
+        126 => {
+            let mut ext = [0u8; 2];
+            s.read_exact(&mut ext).unwrap();
+            u16::from_be_bytes(ext) as usize
+        }
+        n => n as usize,
+    };
+    let mut payload = vec![0u8; len];
+    s.read_exact(&mut payload).unwrap();
+    assert_eq!(head[0] & 0x0f, 1, "a text frame: {payload:?}");
+    String::from_utf8(payload).unwrap()
+}
+
+/// Event packets that are no JSON array starting with a name reach our handler unread (socketioxide
+/// leaves a fallback-only socket's packets to it): each is refused with a 400 `error` event, the
+/// connection stays, and a well-formed request after them is served.
+#[test]
+fn unreadable_event_packets_are_refused_and_the_socket_kept() {
+    let server = Server::start(&[]);
+    let mut s = raw_websocket(&server.addr);
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert!(read_text(&mut s).starts_with("0{"), "engine.io open");
+    send_text(&mut s, "40").unwrap();
+    assert!(read_text(&mut s).starts_with("40{"), "namespace connected");
+    for bad in [r#"42[1]"#, r#"42["message",{"type":"offer""#, r#"42{}"#, r#"42[null,{"to":"x"}]"#] {
+        send_text(&mut s, bad).unwrap();
+        let reply = read_text(&mut s);
+        let (event, body): (String, Value) =
+            serde_json::from_str(reply.strip_prefix("42").unwrap_or_else(|| panic!("{bad}: {reply}"))).unwrap();
+        assert_eq!(event, "error", "{bad}: {reply}");
+        assert_eq!(
+            (body["status"].clone(), body["reason"].clone()),
+            (json!(400), json!("malformed")),
+            "{bad}: {reply}"
+        );
+    }
+    send_text(&mut s, r#"421["whoami"]"#).unwrap();
+    let reply = read_text(&mut s);
+    assert!(reply.starts_with("431[{") && reply.contains(r#""status":200"#), "served after them: {reply}");
 }
