@@ -59,6 +59,7 @@ impl AppState {
 }
 
 const UNAVAILABLE: &str = "the group registry is unavailable; try again shortly";
+const UNREADABLE_EVENT: &str = "an event must be a JSON array that starts with the event's name";
 
 /// Reply bytes one rate-limit token pays for: a `list hosts` reply costs a token per started 4 KiB.
 const REPLY_BYTES_PER_TOKEN: usize = 4096;
@@ -214,13 +215,31 @@ fn emit<A: Adapter, T: Serialize + ?Sized>(socket: &SocketRef<A>, event: &str, d
     socket.emit(event, data).map_err(|e| tracing::debug!(error = %e, "delivery failed")).is_ok()
 }
 
+/// A request as read from its packet (borrowing it), before it is answered.
+enum Request<'p> {
+    /// An event the protocol does not have: dropped without a reply.
+    Ignore,
+    /// Refused before reading it further: rate, size, unreadable.
+    Refuse(u16, Rejection, &'static str),
+    Whoami,
+    Message(Result<Envelope<'p>, Refusal>),
+    CreateHost(Option<&'p str>),
+    ListHosts,
+}
+
 impl<A: Adapter> Conn<A> {
     /// A socket's next item: its turn is taken now, as socketioxide calls the handler (so in arrival
-    /// order), and the returned future handles it, or does nothing if it was queued for the handler
-    /// that has the turn.
+    /// order), and handled at once if it can be (a message to a known member, a refusal: most
+    /// events); the returned future handles the rest, if any (a request that waits, and the items
+    /// queued behind it). The future is allocated per event: kept small for that (the drain is
+    /// boxed inside it, allocated only for requests that wait).
     fn handle(self: Arc<Self>, item: Item<A>, socket: SocketRef<A>) -> impl std::future::Future<Output = ()> + Send {
-        let first = self.take_turn(item);
-        self.drain(first, socket)
+        let rest = self.take_turn(item).and_then(|first| self.handle_ready(first, &socket));
+        async move {
+            if let Some(rest) = rest {
+                Box::pin(self.drain(rest, socket)).await;
+            }
+        }
     }
 
     /// Takes a socket's next item; runs synchronously, in arrival order. Returns it when the caller
@@ -236,71 +255,122 @@ impl<A: Adapter> Conn<A> {
         Some(item)
     }
 
-    /// Handles `first` (given by [`Conn::take_turn`]), then the items queued meanwhile, in order.
-    async fn drain(self: Arc<Self>, first: Option<Item<A>>, socket: SocketRef<A>) {
-        if first.is_none() {
-            return;
-        }
-        let mut next = first;
+    /// The next item to handle: `next` if given, else the queue's first. The rate limit is
+    /// charged here, as requests are handled (`true`: allowed). `None` gives the turn back.
+    fn next_item(&self, next: Option<Item<A>>) -> Option<(Item<A>, bool)> {
+        let mut q = self.queue.lock();
+        let Some(item) = next.or_else(|| q.items.pop_front()) else {
+            q.draining = false;
+            // A socket that went quiet keeps no queue memory.
+            q.items = VecDeque::new();
+            return None;
+        };
+        let allowed = item.is_none() || q.bucket.take(Instant::now());
+        Some((item, allowed))
+    }
+
+    /// Handles `first` and then the queued items for as long as each completes at once; returns
+    /// the first that waits (with its charge), or `None` once the turn is given back.
+    fn handle_ready(&self, first: Item<A>, socket: &SocketRef<A>) -> Option<(Item<A>, bool)> {
+        let mut next = Some(first);
         loop {
-            // The bucket is charged when an item is taken, as the requests are handled.
-            let (item, allowed) = {
-                let mut q = self.queue.lock();
-                let Some(item) = next.take().or_else(|| q.items.pop_front()) else {
-                    q.draining = false;
-                    // A socket that went quiet keeps no queue memory.
-                    q.items = VecDeque::new();
-                    return;
-                };
-                let allowed = item.is_none() || q.bucket.take(Instant::now());
-                (item, allowed)
-            };
+            let (item, allowed) = self.next_item(next.take())?;
+            let Some((packet, ack)) = item else { return Some((None, allowed)) };
+            if let Err(waits) = self.handle_now(socket, packet, ack, allowed) {
+                return Some((Some(waits), allowed));
+            }
+        }
+    }
+
+    /// Handles `first` (its charge taken), then the items queued meanwhile, in order; whatever waits.
+    async fn drain(self: Arc<Self>, first: (Item<A>, bool), socket: SocketRef<A>) {
+        let mut next = Some(first);
+        while let Some((item, allowed)) = next.take().or_else(|| self.next_item(None)) {
             let Some((packet, ack)) = item else {
                 Box::pin(self.leave()).await;
                 self.queue.lock().items.clear();
                 return;
             };
-            let too_large = packet.len() > self.state.config.max_payload_bytes;
-            // A relayed message, the common case, is read and checked in one pass; anything else
-            // is read the general way (an oversized packet too: only its name is wanted).
-            let message = if too_large { None } else { packet.text().and_then(envelope::read_message_event) };
-            let (kind, data) = match message {
-                Some(_) => (MESSAGE, None),
-                None => match packet.read() {
-                    Some((name, data)) => (event_kind(name), data),
-                    None => (UNREADABLE, None),
-                },
-            };
+            let Err((packet, ack)) = self.handle_now(&socket, packet, ack, allowed) else { continue };
+            // Read again: the request waits (rare: create host, list hosts, the first message to
+            // a member after a group changed, join).
+            let (kind, request) = self.read_request(&packet, allowed);
             let reply = Reply { kind, ack };
-            if reply.kind == UNKNOWN {
-                continue;
-            }
-            if !allowed {
-                self.reject(&socket, reply, 429, Rejection::RateLimited, "rate limit exceeded");
-                continue;
-            }
-            if too_large {
-                self.reject(&socket, reply, 413, Rejection::TooLarge, "payload too large");
-                continue;
-            }
-            if reply.kind == UNREADABLE {
-                let why = "an event must be a JSON array that starts with the event's name";
-                self.reject(&socket, reply, 400, Rejection::Malformed, why);
-                continue;
-            }
-            match reply.kind {
-                // The rare requests are boxed: this future is allocated per event, 1,616 bytes with
-                // them inline and 1,032 without, the largest size glibc serves from its per-thread
-                // cache (above it, a locked arena); see registry.rs.
-                CREATE_HOST => Box::pin(self.create_host(&socket, reply, data)).await,
-                LIST_HOSTS => {
+            match request {
+                // The rare requests are boxed: see registry.rs.
+                Request::CreateHost(data) => Box::pin(self.create_host(&socket, reply, data)).await,
+                Request::ListHosts => {
                     let reply_bytes = Box::pin(self.list_hosts(&socket, reply)).await;
                     self.queue.lock().bucket.charge((reply_bytes / REPLY_BYTES_PER_TOKEN) as f64);
                 }
-                WHOAMI => self.answer(reply, || json!({"status": 200, "id": self.sid})),
-                _ => self.message(&socket, reply, message.unwrap_or_else(|| envelope::check(data))).await,
+                Request::Message(checked) => Box::pin(self.message(&socket, reply, checked)).await,
+                // Answered by handle_now.
+                Request::Ignore | Request::Refuse(..) | Request::Whoami => {}
             }
         }
+    }
+
+    /// Reads a request; `allowed`: the rate limit let it through.
+    fn read_request<'p>(&self, packet: &'p Packet, allowed: bool) -> (u8, Request<'p>) {
+        let too_large = packet.len() > self.state.config.max_payload_bytes;
+        // A relayed message, the common case, is read and checked in one pass; anything else
+        // is read the general way (an oversized packet too: only its name is wanted).
+        let message = if too_large { None } else { packet.text().and_then(envelope::read_message_event) };
+        let (kind, data) = match message {
+            Some(_) => (MESSAGE, None),
+            None => match packet.read() {
+                Some((name, data)) => (event_kind(name), data),
+                None => (UNREADABLE, None),
+            },
+        };
+        let request = match kind {
+            UNKNOWN => Request::Ignore,
+            _ if !allowed => Request::Refuse(429, Rejection::RateLimited, "rate limit exceeded"),
+            _ if too_large => Request::Refuse(413, Rejection::TooLarge, "payload too large"),
+            UNREADABLE => Request::Refuse(400, Rejection::Malformed, UNREADABLE_EVENT),
+            WHOAMI => Request::Whoami,
+            CREATE_HOST => Request::CreateHost(data),
+            LIST_HOSTS => Request::ListHosts,
+            _ => Request::Message(message.unwrap_or_else(|| envelope::check(data))),
+        };
+        (kind, request)
+    }
+
+    /// Handles a request if that needs no waiting: refusals, `whoami`, a message to a member this
+    /// socket reached since the last group change. Else gives it back.
+    fn handle_now(
+        &self,
+        socket: &SocketRef<A>,
+        packet: Packet,
+        ack: Option<AckSender<A>>,
+        allowed: bool,
+    ) -> Result<(), (Packet, Option<AckSender<A>>)> {
+        let (kind, request) = self.read_request(&packet, allowed);
+        let reply = |ack| Reply { kind, ack };
+        match request {
+            Request::Ignore => {}
+            Request::Refuse(status, why, message) => self.reject(socket, reply(ack), status, why, message),
+            Request::Whoami => self.answer(reply(ack), || json!({"status": 200, "id": self.sid})),
+            Request::Message(Err(refusal)) => {
+                self.reject(socket, reply(ack), refusal.status, refusal.why, refusal.message)
+            }
+            Request::Message(Ok(envelope)) => match self.known_route(&envelope) {
+                Some(recipient) => self.relay(&envelope, &recipient, reply(ack)),
+                None => return Err((packet, ack)),
+            },
+            Request::CreateHost(_) | Request::ListHosts => return Err((packet, ack)),
+        }
+        Ok(())
+    }
+
+    /// The recipient of `envelope` if this socket reached it since the last group change (checked
+    /// then). `join` and `call me` are never taken from here: they hand out TURN credentials.
+    fn known_route(&self, envelope: &Envelope) -> Option<SocketRef<A>> {
+        let version = self.state.groups.version()?;
+        if envelope.kind == kind::JOIN || envelope.kind == kind::CALL_ME {
+            return None;
+        }
+        self.routes.lock().get(&envelope.to, version)
     }
 
     /// Acks with `body()` if the client asked for an ack (built only then: most relayed messages
@@ -397,37 +467,34 @@ impl<A: Adapter> Conn<A> {
         size
     }
 
+    /// A message whose route is not known: checked in full (and the route kept, on one node).
     async fn message(&self, socket: &SocketRef<A>, reply: Reply<A>, checked: Result<Envelope<'_>, Refusal>) {
         let envelope = match checked {
             Ok(envelope) => envelope,
             Err(refusal) => return self.reject(socket, reply, refusal.status, refusal.why, refusal.message),
         };
-        let (kind, to) = (envelope.kind, &*envelope.to);
-        // A member this socket reached before, with no group changed since, was checked then
-        // (`join` and `call me` are always handled in full: they hand out TURN credentials).
+        let to = &*envelope.to;
+        // Read before the check: a change made meanwhile makes the kept route stale at once.
         let version = self.state.groups.version();
-        let known = match version {
-            Some(v) if kind != kind::JOIN && kind != kind::CALL_ME => self.routes.lock().get(to, v),
-            _ => None,
+        if let Err(refusal) = self.check_route(socket, envelope.kind, to).await {
+            return self.reject(socket, reply, refusal.status, refusal.why, refusal.message);
+        }
+        let Some((version, recipient)) = version.and_then(|v| Some((v, local_socket(&self.io, to)?))) else {
+            // On another node (Redis), or gone.
+            let delivered = deliver(&self.io, to, event::MESSAGE, &envelope.relayed(&self.sid)).await;
+            return self.relayed(delivered, reply);
         };
-        let recipient = match known {
-            Some(recipient) => Some(recipient),
-            None => match self.check_route(socket, kind, to).await {
-                Err(refusal) => return self.reject(socket, reply, refusal.status, refusal.why, refusal.message),
-                Ok(()) => {
-                    let recipient = version.and_then(|v| Some((v, local_socket(&self.io, to)?)));
-                    recipient.map(|(v, recipient)| {
-                        self.routes.lock().insert(to, recipient.clone(), v);
-                        recipient
-                    })
-                }
-            },
-        };
-        let relayed = envelope.relayed(&self.sid);
-        let delivered = match &recipient {
-            Some(recipient) => emit(recipient, event::MESSAGE, &relayed),
-            None => deliver(&self.io, to, event::MESSAGE, &relayed).await,
-        };
+        self.routes.lock().insert(to, recipient.clone(), version);
+        self.relay(&envelope, &recipient, reply);
+    }
+
+    /// Sends a checked message to its recipient on this node and answers the sender.
+    fn relay(&self, envelope: &Envelope, recipient: &SocketRef<A>, reply: Reply<A>) {
+        self.relayed(emit(recipient, event::MESSAGE, &envelope.relayed(&self.sid)), reply);
+    }
+
+    /// Counts a relayed message and answers its ack.
+    fn relayed(&self, delivered: bool, reply: Reply<A>) {
         if delivered {
             self.state.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
             self.answer(reply, || json!({"status": 200}));
