@@ -5,7 +5,9 @@
 //! socket's queue, unless another handler of that socket has the turn, in which case it only appends
 //! its event to the queue for that one: requests are validated,
 //! routed and acked in exactly the order the client sent, with no task parked per socket (an idle
-//! connection costs memory, not a task) and no wake-up of another task per event.
+//! connection costs memory, not a task) and no wake-up of another task per event. Most events
+//! (a message to a member reached before, a refusal) are answered inside the handler call; only a
+//! request that waits (the registry, TURN credentials) puts a future to work.
 //!
 //! Everything here is generic over the Socket.IO adapter: the local one (one process, the
 //! default) or socketioxide-redis (`--redis-url`, several nodes); the registry behind
