@@ -122,8 +122,8 @@ struct Conn<A: Adapter> {
     queue: Mutex<Queue<A>>,
     /// The socket's place in the per-IP count, given back when it leaves.
     slot: Mutex<Option<Slot>>,
-    /// Recipients this socket reached, checked (one node only).
-    routes: Mutex<Routes<SocketRef<A>>>,
+    /// Members this socket reached, checked (one node only).
+    routes: Mutex<Routes>,
 }
 
 /// Why a connection was refused (sent to the client as a `connect_error`).
@@ -356,7 +356,7 @@ impl<A: Adapter> Conn<A> {
             Request::Message(Err(refusal)) => {
                 self.reject(socket, reply(ack), refusal.status, refusal.why, refusal.message)
             }
-            Request::Message(Ok(envelope)) => match self.known_route(&envelope) {
+            Request::Message(Ok(envelope)) => match self.known_recipient(&envelope) {
                 Some(recipient) => self.relay(&envelope, &recipient, reply(ack)),
                 None => return Err((packet, ack)),
             },
@@ -365,14 +365,18 @@ impl<A: Adapter> Conn<A> {
         Ok(())
     }
 
-    /// The recipient of `envelope` if this socket reached it since the last group change (checked
-    /// then). `join` and `call me` are never taken from here: they hand out TURN credentials.
-    fn known_route(&self, envelope: &Envelope) -> Option<SocketRef<A>> {
+    /// The recipient of `envelope`, on this node, if this socket reached it since the last group
+    /// change (checked then). `join` and `call me` are never answered from here: they hand out
+    /// TURN credentials.
+    fn known_recipient(&self, envelope: &Envelope) -> Option<SocketRef<A>> {
         let version = self.state.groups.version()?;
         if envelope.kind == kind::JOIN || envelope.kind == kind::CALL_ME {
             return None;
         }
-        self.routes.lock().get(&envelope.to, version)
+        if !self.routes.lock().allows(&envelope.to, version) {
+            return None;
+        }
+        local_socket(&self.io, &envelope.to)
     }
 
     /// Acks with `body()` if the client asked for an ack (built only then: most relayed messages
@@ -486,7 +490,7 @@ impl<A: Adapter> Conn<A> {
             let delivered = deliver(&self.io, to, event::MESSAGE, &envelope.relayed(&self.sid)).await;
             return self.relayed(delivered, reply);
         };
-        self.routes.lock().insert(to, recipient.clone(), version);
+        self.routes.lock().insert(to, version);
         self.relay(&envelope, &recipient, reply);
     }
 
