@@ -293,10 +293,10 @@ impl<A: Adapter> Conn<A> {
                 self.queue.lock().items.clear();
                 return;
             };
-            let Err((packet, ack)) = self.handle_now(&socket, packet, ack, allowed) else { continue };
-            // Read again: the request waits (rare: create host, list hosts, the first message to
-            // a member after a group changed, join).
             let (kind, request) = self.read_request(&packet, allowed);
+            let Some((request, ack)) = self.answer_now(&socket, kind, request, ack) else { continue };
+            // The request waits (rare: create host, list hosts, join, the first message to a
+            // member after a group changed).
             let reply = Reply { kind, ack };
             match request {
                 // The rare requests are boxed: see registry.rs.
@@ -306,7 +306,7 @@ impl<A: Adapter> Conn<A> {
                     self.queue.lock().bucket.charge((reply_bytes / REPLY_BYTES_PER_TOKEN) as f64);
                 }
                 Request::Message(checked) => Box::pin(self.message(&socket, reply, checked)).await,
-                // Answered by handle_now.
+                // answer_now never gives these back.
                 Request::Ignore | Request::Refuse(..) | Request::Whoami => {}
             }
         }
@@ -338,8 +338,8 @@ impl<A: Adapter> Conn<A> {
         (kind, request)
     }
 
-    /// Handles a request if that needs no waiting: refusals, `whoami`, a message to a member this
-    /// socket reached since the last group change. Else gives it back.
+    /// Handles a request if that needs no waiting, else gives it back (the packet: the request
+    /// read from it cannot leave with it; the drain reads it again).
     fn handle_now(
         &self,
         socket: &SocketRef<A>,
@@ -348,21 +348,34 @@ impl<A: Adapter> Conn<A> {
         allowed: bool,
     ) -> Result<(), (Packet, Option<AckSender<A>>)> {
         let (kind, request) = self.read_request(&packet, allowed);
+        match self.answer_now(socket, kind, request, ack).map(|(_, ack)| ack) {
+            None => Ok(()),
+            Some(ack) => Err((packet, ack)),
+        }
+    }
+
+    /// Answers a request that needs no waiting: refusals, `whoami`, a message to a member this
+    /// socket reached since the last group change. Gives back the others.
+    fn answer_now<'p>(
+        &self,
+        socket: &SocketRef<A>,
+        kind: u8,
+        request: Request<'p>,
+        ack: Option<AckSender<A>>,
+    ) -> Option<(Request<'p>, Option<AckSender<A>>)> {
         let reply = |ack| Reply { kind, ack };
         match request {
             Request::Ignore => {}
             Request::Refuse(status, why, message) => self.reject(socket, reply(ack), status, why, message),
             Request::Whoami => self.answer(reply(ack), || json!({"status": 200, "id": self.sid})),
-            Request::Message(Err(refusal)) => {
-                self.reject(socket, reply(ack), refusal.status, refusal.why, refusal.message)
-            }
+            Request::Message(Err(refusal)) => self.refuse(socket, reply(ack), refusal),
             Request::Message(Ok(envelope)) => match self.known_recipient(&envelope) {
                 Some(recipient) => self.relay(&envelope, &recipient, reply(ack)),
-                None => return Err((packet, ack)),
+                None => return Some((Request::Message(Ok(envelope)), ack)),
             },
-            Request::CreateHost(_) | Request::ListHosts => return Err((packet, ack)),
+            Request::CreateHost(_) | Request::ListHosts => return Some((request, ack)),
         }
-        Ok(())
+        None
     }
 
     /// The recipient of `envelope`, on this node, if this socket reached it since the last group
@@ -407,6 +420,11 @@ impl<A: Adapter> Conn<A> {
                 let _ = socket.emit(event::ERROR, &body);
             }
         }
+    }
+
+    /// [`Conn::reject`] with a refusal decided elsewhere.
+    fn refuse(&self, socket: &SocketRef<A>, reply: Reply<A>, refusal: Refusal) {
+        self.reject(socket, reply, refusal.status, refusal.why, refusal.message)
     }
 
     /// Sends socket `to` fresh TURN credentials (when the server issues them) right before it is
@@ -477,13 +495,13 @@ impl<A: Adapter> Conn<A> {
     async fn message(&self, socket: &SocketRef<A>, reply: Reply<A>, checked: Result<Envelope<'_>, Refusal>) {
         let envelope = match checked {
             Ok(envelope) => envelope,
-            Err(refusal) => return self.reject(socket, reply, refusal.status, refusal.why, refusal.message),
+            Err(refusal) => return self.refuse(socket, reply, refusal),
         };
         let to = &*envelope.to;
         // Read before the check: a change made meanwhile makes the kept route stale at once.
         let version = self.state.groups.version();
         if let Err(refusal) = self.check_route(socket, envelope.kind, to).await {
-            return self.reject(socket, reply, refusal.status, refusal.why, refusal.message);
+            return self.refuse(socket, reply, refusal);
         }
         let Some((version, recipient)) = version.and_then(|v| Some((v, local_socket(&self.io, to)?))) else {
             // On another node (Redis), or gone.
