@@ -80,6 +80,6 @@ for name in $SERVERS; do
     "| \($name) | \($i.connected) | \($i.connect_rate) | \($i.rss_per_idle_conn_kib) | " +
     (if $m then "\($m.relay_rate) | \($m.p50_ms) / \($m.p99_ms) | \($m.server_cpu_pct) % | \((($m.server_cpu_pct * 10000) / $m.relay_rate) | floor) | \($m.gen_cpu_pct) % | "
      else "none | | | | | " end) +
-    (if $f then "\($f.offered)/s: \($f.relay_rate)/s, p99 \($f.p99_ms) ms, lost \($f.lost)\(if $f.generator_kept_up then "" else " (generator behind)" end)" else "none (ran out of steps)" end) + " |"
+    (if $f then "\($f.offered)/s: \($f.relay_rate)/s, p99 \($f.p99_ms) ms, lost \($f.lost)\(if $f.generator_kept_up then "" else " (generator behind)" end)\(if $f.machine_pct then ", machine \($f.machine_pct.idle) % idle, softirq \($f.machine_pct.softirq) %, steal \($f.machine_pct.steal) %" else "" end)" else "none (ran out of steps)" end) + " |"
   ' "$RESULTS/$name-idle.json" "$RESULTS/$name-relay.json"
 done

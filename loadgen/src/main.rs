@@ -221,6 +221,7 @@ async fn run(args: Args) -> Value {
     let mut best: Option<Value> = None;
     for (i, &rate) in args.rates.iter().enumerate() {
         let (s0, g0, w0) = (proc::cpu_sum(&args.pids), proc::cpu_sec("self").unwrap_or(0.0), Instant::now());
+        let m0 = proc::machine_ticks().unwrap_or_default();
         shared.start_step(i, rate);
         tokio::time::sleep(Duration::from_secs_f64(args.step_secs)).await;
         let step = &shared.steps[i];
@@ -228,6 +229,8 @@ async fn run(args: Args) -> Value {
         let sent_in_window = step.sent.load(Ordering::Relaxed);
         let window = w0.elapsed().as_secs_f64();
         let (s1, g1) = (proc::cpu_sum(&args.pids), proc::cpu_sec("self").unwrap_or(0.0));
+        let [m_user, m_system, m_idle, m_softirq, m_steal] =
+            proc::machine_shares(m0, proc::machine_ticks().unwrap_or_default()).map(|x| round(x, 0));
         shared.rate.store(0, Ordering::SeqCst);
         // Drain up to 3 s, so a slow server shows as latency rather than loss.
         let drain_end = Instant::now() + Duration::from_secs(3);
@@ -239,6 +242,7 @@ async fn run(args: Args) -> Value {
         let relay_rate = received_in_window as f64 / window;
         let p50 = step.latency.percentile_ms(50.0).unwrap_or(f64::INFINITY);
         let p99 = step.latency.percentile_ms(99.0).unwrap_or(f64::INFINITY);
+        let [p90, p999] = [90.0, 99.9].map(|p| step.latency.percentile_ms(p).unwrap_or(f64::INFINITY));
         let lost = sent.saturating_sub(received);
         // Kept up: the server delivered 95 % of what was sent in the window (the rest may be in
         // flight), and the generator sent 90 % of the offered, give or take one message per client
@@ -253,9 +257,13 @@ async fn run(args: Args) -> Value {
             "lost": lost,
             "p50_ms": round(p50, 2),
             "p99_ms": round(p99, 2),
+            "p90_ms": round(p90, 2),
+            "p999_ms": round(p999, 2),
             "server_cpu_pct": round((s1 - s0) / window * 100.0, 0),
             "gen_cpu_pct": round((g1 - g0) / window * 100.0, 0),
             "server_rss_kib": proc::rss_sum(&args.pids),
+            // The whole machine in the window, % of all its CPUs (softirq: loopback TCP receive).
+            "machine_pct": json!({"user": m_user, "system": m_system, "softirq": m_softirq, "steal": m_steal, "idle": m_idle}),
             "generator_kept_up": generator_kept_up,
             "ok": ok,
         });

@@ -30,3 +30,32 @@ pub fn cpu_sum(pids: &[String]) -> f64 {
 pub fn rss_sum(pids: &[String]) -> u64 {
     pids.iter().filter_map(|p| rss_kib(p)).sum()
 }
+
+/// The machine's CPU time so far by kind, in ticks, from /proc/stat's first line: user (with
+/// nice), system, idle (with iowait), softirq, steal. Softirq is nobody's process time: on
+/// loopback it is the TCP receive path, a large share of a relay's cost that neither the server's
+/// nor the generator's CPU figure includes; steal is time the hypervisor gave to other guests.
+pub fn machine_ticks() -> Option<[u64; 5]> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let f: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).map_while(|x| x.parse().ok()).collect();
+    let at = |i: usize| f.get(i).copied().unwrap_or(0);
+    Some([at(0) + at(1), at(2), at(3) + at(4), at(6), at(7)])
+}
+
+/// Each kind's share of the machine between two [`machine_ticks`] readings, in % of all CPUs.
+pub fn machine_shares(before: [u64; 5], after: [u64; 5]) -> [f64; 5] {
+    let d: Vec<f64> = before.iter().zip(after).map(|(b, a)| a.saturating_sub(*b) as f64).collect();
+    let total = d.iter().sum::<f64>() + f64::from(u8::from(d.iter().all(|x| *x == 0.0)));
+    [0, 1, 2, 3, 4].map(|i| d[i] / total * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn machine_shares_add_up_to_the_whole_machine() {
+        let s = super::machine_shares([10, 20, 30, 0, 0], [40, 40, 70, 10, 0]);
+        assert_eq!(s, [30.0, 20.0, 40.0, 10.0, 0.0]);
+        assert_eq!(super::machine_shares([1; 5], [1; 5]), [0.0; 5]);
+        assert!(super::machine_ticks().is_some());
+    }
+}

@@ -91,8 +91,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
         (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
         _ => None,
     };
-    let listener =
-        tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
+    let listener = serve::listen(config.bind).map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| format!("no local address: {e}"))?;
     // Transport limits are hard backstops, checked before anything is parsed; the per-event limit
     // (with a clear 413) is ours. A polling body may batch a few packets; a websocket message is one

@@ -9,6 +9,7 @@
 //! - the peer address as `ConnectInfo` in each request, for the per-IP Socket.IO limit,
 //! - the request detached from hyper's read buffer (see `detach_from_read_buffer`),
 //! - on shutdown, connections get `shutdown_timeout` to finish, then the process goes on without them.
+//! The listening socket gets a deep accept queue ([`listen`]).
 
 use crate::per_ip::PerIp;
 use axum::extract::ConnectInfo;
@@ -20,9 +21,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
@@ -48,6 +50,23 @@ fn detach_from_read_buffer<B>(req: &mut Request<B>) {
     if let Ok(uri) = Uri::try_from(req.uri().to_string()) {
         *req.uri_mut() = uri;
     }
+}
+
+/// Connections the kernel may hold completed for us before we accept them (capped by the
+/// system's `net.core.somaxconn`). tokio's `TcpListener::bind` asks for 128: a burst of more
+/// clients than that (every client of a restarted server reconnecting at once, or 200 connects in
+/// flight from the load generator) overflowed the queue, the kernel dropped the handshakes that did
+/// not fit, and those clients waited for the SYN-ACK's retransmission: one second or more each.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listening socket on `addr` with a [`LISTEN_BACKLOG`]-deep accept queue (and, as
+/// `TcpListener::bind` does, `SO_REUSEADDR` on Unix, so a restarted server can bind at once).
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Serves `app` on `listener` (over TLS when `tls` is set) until `shutdown` resolves, then drains
@@ -143,3 +162,31 @@ where
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[cfg(test)]
+mod tests {
+    use super::listen;
+
+    /// Connections completed while nobody accepts all wait in the queue: with tokio's default
+    /// backlog only 129 of these 300 did, the rest were dropped until the SYN-ACK's retransmission.
+    #[tokio::test]
+    async fn a_burst_of_connections_waits_in_the_accept_queue() {
+        let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let wait = std::time::Duration::from_millis(500);
+        let mut clients = Vec::new();
+        for i in 0..300 {
+            // The kernel drops a SYN while the queue is full: the connect would wait for its
+            // retransmission (1 s, then 3 s, ...) and never complete while nobody accepts.
+            match tokio::time::timeout(wait, tokio::net::TcpStream::connect(addr)).await {
+                Ok(Ok(client)) => clients.push(client),
+                other => panic!("connection {i} was not queued: {other:?}"),
+            }
+        }
+        let mut queued = 0;
+        while let Ok(Ok(_)) = tokio::time::timeout(wait, listener.accept()).await {
+            queued += 1;
+        }
+        assert_eq!(queued, 300);
+    }
+}

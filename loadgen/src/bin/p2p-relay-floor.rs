@@ -15,7 +15,7 @@ use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
@@ -28,7 +28,10 @@ type Sockets = Arc<RwLock<HashMap<String, mpsc::Sender<Message>>>>;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    // The accept queue our server asks for (server/src/serve.rs, LISTEN_BACKLOG), not tokio's 128.
+    let socket = TcpSocket::new_v4()?;
+    socket.bind("127.0.0.1:0".parse().expect("an address"))?;
+    let listener = socket.listen(4096)?;
     // bench/load.sh waits for this line.
     println!("floor relay on http://{}", listener.local_addr()?);
     let sockets: Sockets = Default::default();
