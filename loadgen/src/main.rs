@@ -11,7 +11,8 @@
 //! an aggregate rate that grows by `--factor` each step until p99 exceeds `--p99-ms`, messages are
 //! lost, fewer than 95 % of the sent are delivered within the step, or the generator itself falls
 //! behind (`generator_kept_up`: then the figure is the generator's limit, not the server's).
-//! Prints one JSON object on stdout.
+//! Prints one JSON object on stdout; each step has p50/p90/p99/p99.9, the server's and the
+//! generator's CPU, and the whole machine's shares (`machine_pct`, softirq and steal included).
 //! Several `--url`s (comma-separated) spread clients round-robin over nodes sharing one registry;
 //! several `--pid`s are summed.
 
