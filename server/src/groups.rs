@@ -38,6 +38,9 @@ pub struct Registry {
     listed: BTreeMap<u64, Sid>,
     /// The `created` stamp of the next group.
     next_created: u64,
+    /// Changes made: groups created, joined, left. A refused request changes nothing and is not
+    /// counted, so answers kept about who may reach whom (`routes.rs`) outlive it.
+    changes: u64,
 }
 
 impl Registry {
@@ -60,6 +63,7 @@ impl Registry {
         self.groups.insert(sid.to_string(), group);
         self.listed.insert(self.next_created, sid.to_string());
         self.membership.insert(sid.to_string(), sid.to_string());
+        self.changes += 1;
         Ok(())
     }
 
@@ -92,7 +96,13 @@ impl Registry {
         }
         group.members.insert(sid.to_string());
         self.membership.insert(sid.to_string(), host.to_string());
+        self.changes += 1;
         Ok(())
+    }
+
+    /// How many changes were made so far (see the field).
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// Whether `from` may send a `message` to `to`: same group (the sender is not `to` itself).
@@ -103,6 +113,7 @@ impl Registry {
     /// `sid` leaves (disconnects). Returns the members to notify.
     pub fn leave(&mut self, sid: &str) -> Vec<Sid> {
         let Some(key) = self.membership.remove(sid) else { return Vec::new() };
+        self.changes += 1;
         let Some(group) = self.groups.get_mut(&key) else { return Vec::new() };
         group.members.remove(sid);
         if key == sid {

@@ -16,7 +16,8 @@ pub enum Groups {
     Redis(Box<RedisGroups>),
 }
 
-/// The in-memory registry and a count of its changes (see [`Groups::version`]).
+/// The in-memory registry and its count of changes, readable without the lock (see
+/// [`Groups::version`]).
 #[derive(Default)]
 pub struct Local {
     /// A read-write lock: relayed messages read it (`same_group`) from both runtime threads, and a
@@ -26,12 +27,13 @@ pub struct Local {
 }
 
 impl Local {
-    /// Changes the registry; the version moves while the lock is still held, so whoever reads the
-    /// old version read it before the change could be seen.
+    /// Writes to the registry; the count of changes is published while the lock is still held, so
+    /// whoever reads the old count read it before the change could be seen. A refused request
+    /// leaves the count as it was.
     fn change<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
         let mut registry = self.registry.write();
         let out = f(&mut registry);
-        self.changes.fetch_add(1, Ordering::Release);
+        self.changes.store(registry.changes(), Ordering::Release);
         out
     }
 }
@@ -171,6 +173,15 @@ mod tests {
         r.hosts(10).await.unwrap();
         r.group_count().await.unwrap();
         assert!(!moved(&r), "reads");
+        // Refused requests change nothing: kept routes stay valid through them.
+        assert_eq!(r.create_host("x", "room").await, Err(GroupError::NameTaken));
+        assert_eq!(r.create_host("a", "other").await, Err(GroupError::AlreadyInGroup));
+        assert_eq!(r.join("x", "nobody", 3).await, Err(GroupError::NoSuchHost));
+        r.join("b", "h", 3).await.unwrap();
+        assert!(moved(&r), "join");
+        assert_eq!(r.join("x", "h", 3).await, Err(GroupError::Full));
+        assert_eq!(r.leave("x").await, Vec::<String>::new());
+        assert!(!moved(&r), "refused requests and the leave of a socket in no group");
         r.leave("a").await;
         assert!(moved(&r), "leave");
     }
