@@ -9,6 +9,7 @@
 //! - the peer address as `ConnectInfo` in each request, for the per-IP Socket.IO limit,
 //! - the request detached from hyper's read buffer (see `detach_from_read_buffer`),
 //! - on shutdown, connections get `shutdown_timeout` to finish, then the process goes on without them.
+//!
 //! The listening socket gets a deep accept queue ([`listen`]).
 
 use crate::per_ip::PerIp;
