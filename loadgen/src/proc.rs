@@ -45,7 +45,7 @@ pub fn machine_ticks() -> Option<[u64; 5]> {
 /// Each kind's share of the machine between two [`machine_ticks`] readings, in % of all CPUs.
 pub fn machine_shares(before: [u64; 5], after: [u64; 5]) -> [f64; 5] {
     let d: Vec<f64> = before.iter().zip(after).map(|(b, a)| a.saturating_sub(*b) as f64).collect();
-    let total = d.iter().sum::<f64>() + f64::from(u8::from(d.iter().all(|x| *x == 0.0)));
+    let total = d.iter().sum::<f64>().max(1.0); // whole ticks: 0 only when nothing moved
     [0, 1, 2, 3, 4].map(|i| d[i] / total * 100.0)
 }
 

@@ -57,7 +57,7 @@ fn detach_from_read_buffer<B>(req: &mut Request<B>) {
 /// system's `net.core.somaxconn`). tokio's `TcpListener::bind` asks for 128: a burst of more
 /// clients than that (every client of a restarted server reconnecting at once, or 200 connects in
 /// flight from the load generator) overflowed the queue, the kernel dropped the handshakes that did
-/// not fit, and those clients waited for the SYN-ACK's retransmission: one second or more each.
+/// not fit, and those clients waited for a retransmission: one second or more each.
 pub const LISTEN_BACKLOG: u32 = 4096;
 
 /// A listening socket on `addr` with a [`LISTEN_BACKLOG`]-deep accept queue (and, as
@@ -169,7 +169,7 @@ mod tests {
     use super::listen;
 
     /// Connections completed while nobody accepts all wait in the queue: with tokio's default
-    /// backlog only 129 of these 300 did, the rest were dropped until the SYN-ACK's retransmission.
+    /// backlog only 129 of these 300 did; the 130th connect waited for a retransmission.
     #[tokio::test]
     async fn a_burst_of_connections_waits_in_the_accept_queue() {
         let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
