@@ -8,7 +8,7 @@
 #   bash bench/cpu-per-relay.sh ours floor                        # our server and the floor relay
 #   RATE=70000 ROUNDS=6 bash bench/cpu-per-relay.sh /path/to/old/p2p-signaling ours floor
 #
-# Each name is `ours`, `floor` or `ours2` (started as bench/load.sh starts them: bench/servers.sh;
+# Each name is `ours`, `floor`, `floor-rewrite` or `ours2` (started as bench/load.sh starts them: bench/servers.sh;
 # `ours2` sums both nodes and Redis) or the path of a p2p-signaling binary. 1,000 clients in groups
 # of 4 (p2p-loadgen), 6 s of warm-up, then 5 s measured from /proc/<pid>/stat. Each round's rows
 # are kept in bench/results/cpu-per-relay-<time>.txt (or $RESULTS).
@@ -21,7 +21,7 @@ ROUNDS="${ROUNDS:-6}"
 RESULTS="${RESULTS:-$BENCH/results}"
 mkdir -p "$RESULTS"
 rows="$RESULTS/cpu-per-relay-$(date -u +%Y%m%dT%H%M%S).txt"  # every round's row, kept
-[ $# -gt 0 ] || { echo "usage: bash bench/cpu-per-relay.sh SERVER... (ours, floor or a p2p-signaling path)" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: bash bench/cpu-per-relay.sh SERVER... (ours, floor, floor-rewrite, ours2 or a p2p-signaling path)" >&2; exit 2; }
 (cd "$ROOT" && bash scripts/patch-deps.sh && cargo build -q --release -p p2p-signaling -p p2p-loadgen)
 ulimit -n 65536 2>/dev/null || true
 # start NAME LOG and cleanup, as bench/load.sh starts the same servers (same limits raised).

@@ -11,7 +11,8 @@
 #   SERVERS="ours" IDLE_CLIENTS=5000 CLIENTS=1000 GROUP=4 START=5000 FACTOR=1.4 bash bench/load.sh
 #   SERVERS="ours2" bash bench/load.sh         # two of our nodes sharing a redis-server (needs --redis-url)
 #   SERVERS="ours floor" bash bench/load.sh    # beside the transport's floor: a bare websocket relay
-#                                              # on the same stack (loadgen/src/bin/p2p-relay-floor.rs)
+#                                              # on the same stack (loadgen/src/bin/p2p-relay-floor.rs);
+#                                              # floor-rewrite: the same, reading and rewriting each message
 #   BENCH_PRIORITY=-10 bash bench/load.sh      # on a machine shared with builds (see above)
 #   BEFORE_BIN=/path/to/p2p-signaling SERVERS="before ours" bash bench/load.sh
 #                                              # another build of our server (e.g. main's) in the same run

@@ -1,6 +1,7 @@
 # Sourced by bench/load.sh and bench/cpu-per-relay.sh (with $BENCH and $TARGET set): starting the
 # servers they measure, each the same way in both. `start NAME LOG` starts `ours`, `before` (the
-# p2p-signaling binary $BEFORE_BIN), `floor` (the bare relay), `baseline` (the Node port of
+# p2p-signaling binary $BEFORE_BIN), `floor` (the bare relay; `floor-rewrite`: it reads and
+# rewrites each message's JSON), `baseline` (the Node port of
 # Extreal's server) or `ours2` (two of our nodes on a redis-server), and sets URLS and SPIDS
 # (comma-separated); `cleanup` stops everything started.
 
@@ -38,8 +39,8 @@ start() {
       [ -x "${BEFORE_BIN:-}" ] || { echo "SERVERS=before needs BEFORE_BIN, a p2p-signaling binary" >&2; exit 2; }
       "$BEFORE_BIN" "${OURS_ARGS[@]}" >"$log.out" 2>"$log.err" &
       PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
-    floor)
-      "$TARGET/p2p-relay-floor" >"$log.out" 2>"$log.err" &
+    floor|floor-rewrite)
+      "$TARGET/p2p-relay-floor" $([ "$name" = floor-rewrite ] && echo --rewrite) >"$log.out" 2>"$log.err" &
       PIDS+=($!); SPIDS=$!; URLS=$(wait_url "$log.out") ;;
     baseline)
       PORT=0 node "$BENCH/baseline/server.mjs" >"$log.out" 2>"$log.err" &
@@ -55,6 +56,6 @@ start() {
         "$TARGET/p2p-signaling" "${OURS_ARGS[@]}" --redis-url "redis://127.0.0.1:$port" >"$log.$n.out" 2>"$log.$n.err" &
         PIDS+=($!); SPIDS="$SPIDS,$!"; URLS="${URLS:+$URLS,}$(wait_url "$log.$n.out")"
       done ;;
-    *) echo "unknown server $name (ours, before, floor, baseline, ours2)" >&2; exit 2 ;;
+    *) echo "unknown server $name (ours, before, floor, floor-rewrite, baseline, ours2)" >&2; exit 2 ;;
   esac
 }

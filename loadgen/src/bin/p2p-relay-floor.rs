@@ -10,6 +10,11 @@
 //! tokio, tungstenite framing, the wake-ups between tasks) and what Socket.IO, engine.io and our
 //! checks add; its ceiling is what this machine could carry with the generator beside it.
 //! A benchmark reference only: it trusts every client and must never face a network.
+//!
+//! With `--rewrite` (`floor-rewrite` in the bench scripts) a `message` is read and written again
+//! with `from` added, as any relay that checks and attributes messages must at least do: the JSON
+//! work of a Socket.IO relay without Socket.IO's and engine.io's machinery, so that ours minus this
+//! is the most a relay path around socketioxide could save.
 
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
@@ -28,6 +33,7 @@ type Sockets = Arc<RwLock<HashMap<String, mpsc::Sender<Message>>>>;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    let rewrite = std::env::args().any(|a| a == "--rewrite");
     // The accept queue our server asks for (server/src/serve.rs, LISTEN_BACKLOG), not tokio's 128.
     let socket = TcpSocket::new_v4()?;
     socket.bind("127.0.0.1:0".parse().expect("an address"))?;
@@ -39,7 +45,7 @@ async fn main() -> std::io::Result<()> {
     loop {
         let (tcp, _) = listener.accept().await?;
         let sid = format!("f{}", next_id.fetch_add(1, Ordering::Relaxed));
-        tokio::spawn(serve(tcp, sid, sockets.clone()));
+        tokio::spawn(serve(tcp, sid, sockets.clone(), rewrite));
     }
 }
 
@@ -50,6 +56,27 @@ fn ack_for(text: &str) -> Option<String> {
     (digits > 0).then(|| format!("43{}[{{\"status\":200}}]", &rest[..digits]))
 }
 
+/// `42["message",{..}]` read (keys borrowed, values kept as raw JSON) and written again with
+/// `"from":sid` first: the recipient and the text to send it, `None` for anything unreadable.
+fn rewritten(text: &str, sid: &str) -> Option<(String, String)> {
+    type Fields<'a> = std::collections::BTreeMap<&'a str, &'a serde_json::value::RawValue>;
+    let (name, fields): (&str, Fields) = serde_json::from_str(text.strip_prefix("42")?).ok()?;
+    let to: String = serde_json::from_str(fields.get("to")?.get()).ok()?;
+    let mut out = String::with_capacity(text.len() + sid.len() + 16);
+    out.push_str("42[");
+    out.push_str(&serde_json::to_string(name).ok()?);
+    out.push_str(",{\"from\":");
+    out.push_str(&serde_json::to_string(sid).ok()?);
+    for (key, value) in &fields {
+        out.push(',');
+        out.push_str(&serde_json::to_string(key).ok()?);
+        out.push(':');
+        out.push_str(value.get());
+    }
+    out.push_str("}]");
+    Some((to, out))
+}
+
 /// The socket id after `"to":"` in a `message` event.
 fn recipient(text: &str) -> Option<&str> {
     let at = text.find("\"to\":\"")? + 6;
@@ -57,7 +84,7 @@ fn recipient(text: &str) -> Option<&str> {
     Some(&text[at..at + len])
 }
 
-async fn serve(tcp: TcpStream, sid: String, sockets: Sockets) {
+async fn serve(tcp: TcpStream, sid: String, sockets: Sockets, rewrite: bool) {
     let _ = tcp.set_nodelay(true);
     let config = WebSocketConfig::default().read_buffer_size(WS_READ_BUFFER_BYTES);
     let Ok(ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else {
@@ -93,6 +120,13 @@ async fn serve(tcp: TcpStream, sid: String, sockets: Sockets) {
             if text.as_str() == "40" { Some(format!(r#"40{{"sid":"{sid}"}}"#)) } else { ack_for(text.as_str()) };
         if let Some(reply) = reply {
             let _ = tx.try_send(Message::text(reply));
+        } else if rewrite {
+            if let Some((to, out)) = rewritten(text.as_str(), &sid) {
+                let peer = sockets.read().unwrap().get(&to).cloned();
+                if let Some(peer) = peer {
+                    let _ = peer.try_send(Message::text(out));
+                }
+            }
         } else if let Some(to) = recipient(text.as_str()) {
             let peer = sockets.read().unwrap().get(to).cloned();
             if let Some(peer) = peer {
@@ -106,7 +140,16 @@ async fn serve(tcp: TcpStream, sid: String, sockets: Sockets) {
 
 #[cfg(test)]
 mod tests {
-    use super::{ack_for, recipient};
+    use super::{ack_for, recipient, rewritten};
+
+    #[test]
+    fn rewrites_a_message_with_its_sender_first() {
+        let (to, out) = rewritten(r#"42["message",{"type":"candidate","to":"f2","s":1,"c":{"a":[1]}}]"#, "f1").unwrap();
+        assert_eq!(to, "f2");
+        assert_eq!(out, r#"42["message",{"from":"f1","c":{"a":[1]},"s":1,"to":"f2","type":"candidate"}]"#);
+        assert!(rewritten(r#"42["message",{"type":"join"}]"#, "f1").is_none(), "no recipient");
+        assert!(rewritten(r#"42["message",{"to":"f2"]"#, "f1").is_none(), "not JSON");
+    }
 
     #[test]
     fn acks_only_events_that_ask_for_one() {
