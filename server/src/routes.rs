@@ -22,26 +22,26 @@ pub struct Routes {
 impl Routes {
     /// Whether `to` was checked at the registry's `version` (the current one).
     pub fn allows(&mut self, to: &str, version: u64) -> bool {
-        if version != self.version {
-            // A group changed since: nothing kept is known to hold.
-            self.version = version;
-            self.ids = Vec::new();
-            return false;
-        }
+        self.at(version);
         self.ids.iter().any(|id| **id == *to)
     }
 
     /// Keeps `to`, checked at `version`, read before the check: a change made meanwhile makes the
     /// entry stale at once.
     pub fn insert(&mut self, to: &str, version: u64) {
-        if version != self.version {
-            self.version = version;
-            self.ids.clear();
-        }
+        self.at(version);
         if self.ids.len() == MAX_ROUTES {
             self.ids.remove(0);
         }
         self.ids.push(to.into());
+    }
+
+    /// Moves to `version`: if a group changed since the ids were checked, none is known to hold.
+    fn at(&mut self, version: u64) {
+        if version != self.version {
+            self.version = version;
+            self.ids = Vec::new();
+        }
     }
 }
 
