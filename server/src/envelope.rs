@@ -32,6 +32,27 @@ impl<'a> Envelope<'a> {
     }
 }
 
+impl Envelope<'_> {
+    /// The relayed message as a whole Socket.IO packet, an event on the main namespace without an
+    /// ack id (`2["message",{…}]`), for socketioxide's `emit_encoded`: written once, where the
+    /// general emit serialises the body and then copies it behind the packet's header.
+    /// `capacity`: the bytes to reserve (the received packet's length and the sender's id's).
+    pub fn relayed_packet(&self, from: &str, capacity: usize) -> Option<String> {
+        let mut packet = Vec::with_capacity(capacity + RELAYED_PACKET_OVERHEAD);
+        packet.extend_from_slice(b"2[");
+        // Writing a str, raw JSON values and string keys into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut packet, event::MESSAGE);
+        packet.push(b',');
+        let _ = serde_json::to_writer(&mut packet, &self.relayed(from));
+        packet.push(b']');
+        // serde_json writes UTF-8 only; checked rather than assumed (a scan of a few hundred bytes).
+        String::from_utf8(packet).ok()
+    }
+}
+
+/// Bytes a relayed packet adds to the received one: `,"from":"…"` less the id, and a margin.
+const RELAYED_PACKET_OVERHEAD: usize = 16;
+
 /// A relayed body, serialised straight into the outgoing packet: values are written as received
 /// (serde_json copies a `RawValue`'s text), with no body built, copied and validated in between.
 pub struct Relayed<'e, 'a> {
@@ -197,13 +218,21 @@ mod tests {
     }
 
     /// Checks `v` as a message's argument both ways: alone ([`check`]) and inside its whole event
-    /// packet ([`read_message_event`]), which must agree, or decline what is not an object.
+    /// packet ([`read_message_event`]), which must agree, or decline what is not an object; and
+    /// the relayed packet written by hand must be the one socketioxide's emit encodes.
     fn check_value(v: &Value) -> Checked {
         let text = v.to_string();
         let general = check(Some(&text)).map(parts);
         let packet = format!(r#"["message",{text},{{"more":[1]}}]"#);
         match read_message_event(&packet) {
-            Some(one_pass) => assert_eq!(one_pass.map(parts), general, "{packet}"),
+            Some(one_pass) => {
+                if let Ok(env) = &one_pass {
+                    let emitted =
+                        format!("2{}", serde_json::to_string(&(event::MESSAGE, env.relayed("sender"))).unwrap());
+                    assert_eq!(env.relayed_packet("sender", 0), Some(emitted), "{packet}");
+                }
+                assert_eq!(one_pass.map(parts), general, "{packet}")
+            }
             None => assert!(!v.is_object() && general.is_err(), "{packet}"),
         }
         general

@@ -9,6 +9,10 @@
 //! (a message to a member reached before, a refusal) are answered inside the handler call; only a
 //! request that waits (the registry, TURN credentials) puts a future to work.
 //!
+//! The common case, a `message` without an ack to a member this socket reached before, has a fast
+//! path ahead of all that ([`Conn::relay_raw`]): read from the packet as received, before
+//! socketioxide decodes it, and sent on as an encoded packet (our socketioxide patch 0005).
+//!
 //! Everything here is generic over the Socket.IO adapter: the local one (one process, the
 //! default) or socketioxide-redis (`--redis-url`, several nodes); the registry behind
 //! [`Groups`] is chosen to match.
@@ -31,6 +35,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::socket::Str;
 use socketioxide::SocketIo;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -180,6 +185,9 @@ pub fn on_connect<A: Adapter>(
     let queue = Mutex::new(Queue { items: VecDeque::new(), draining: false, bucket });
     let routes = Mutex::default();
     let conn = Arc::new(Conn { state, io, sid: socket.id.to_string(), queue, slot: Mutex::new(slot), routes });
+    // Most relayed messages take the fast path, as received; the rest are decoded and dispatched.
+    let relay = conn.clone();
+    socket.on_raw_packet(move |packet| relay.relay_raw(packet));
     // One handler for every event (a handler per event name is a hash map per socket).
     let on_event = conn.clone();
     socket.on_fallback(move |ev: Incoming<A>| on_event.handle(Some((ev.packet, ev.ack)), ev.socket));
@@ -230,6 +238,39 @@ enum Request<'p> {
 }
 
 impl<A: Adapter> Conn<A> {
+    /// The relay's fast path, on the connection's reader (socketioxide's raw packet hook): a
+    /// `message` event without an ack id, to a member this socket reached since the last group
+    /// change, within the size and rate limits, while no other request of this socket is being
+    /// handled, is read from the packet as received and sent on as an encoded packet: no decoding,
+    /// no dispatch, the body written once. Whatever else it declines (`false`): socketioxide then
+    /// decodes the packet and [`Conn::handle`] reads, checks and answers it as any event, so the
+    /// two paths can disagree on nothing but speed (the same reading, the same checks).
+    fn relay_raw(&self, packet: &Str) -> bool {
+        // An event on the main namespace without an ack id: `2[…]` (docs/protocol.md).
+        let Some(json) = packet.strip_prefix('2').filter(|json| json.starts_with('[')) else { return false };
+        if json.len() > self.state.config.max_payload_bytes {
+            return false;
+        }
+        let Some(Ok(envelope)) = envelope::read_message_event(json) else { return false };
+        let Some(recipient) = self.known_recipient(&envelope) else { return false };
+        {
+            let mut queue = self.queue.lock();
+            // A request that waits has the turn: this one queues behind it. Over the rate: the
+            // slow path refuses it (a refused take costs nothing).
+            if queue.draining || !queue.bucket.take(Instant::now()) {
+                return false;
+            }
+        }
+        let Some(relayed) = envelope.relayed_packet(&self.sid, packet.len() + self.sid.len()) else { return false };
+        let delivered = recipient.emit_encoded(relayed.into());
+        let delivered = delivered.map_err(|e| tracing::debug!(error = %e, "delivery failed")).is_ok();
+        if delivered {
+            self.state.metrics.messages_relayed_fast.fetch_add(1, Ordering::Relaxed);
+        }
+        self.relayed(delivered, Reply { kind: MESSAGE, ack: None });
+        true
+    }
+
     /// A socket's next item: its turn is taken now, as socketioxide calls the handler (so in arrival
     /// order), and handled at once if it can be (a message to a known member, a refusal: most
     /// events); the returned future handles the rest, if any (a request that waits, and the items

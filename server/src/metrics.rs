@@ -78,6 +78,9 @@ pub struct Metrics {
     pub connections: AtomicU64,
     pub connections_total: AtomicU64,
     pub messages_relayed: AtomicU64,
+    /// Of those, the ones relayed on the fast path (handlers.rs, `relay_raw`): an operator's (and
+    /// the load bench's) check that the relay mostly takes it.
+    pub messages_relayed_fast: AtomicU64,
     rejections: [AtomicU64; Rejection::ALL.len()],
 }
 
@@ -104,6 +107,12 @@ impl Metrics {
             "Messages delivered to their recipient.",
             "counter",
             self.messages_relayed.load(Ordering::Relaxed),
+        );
+        gauge(
+            "p2p_signaling_messages_relayed_fast_total",
+            "Of the messages delivered, those relayed from the packet as received (no decoding).",
+            "counter",
+            self.messages_relayed_fast.load(Ordering::Relaxed),
         );
         let _ = writeln!(out, "# HELP p2p_signaling_rejections_total Requests refused, by reason.\n# TYPE p2p_signaling_rejections_total counter");
         for why in Rejection::ALL {

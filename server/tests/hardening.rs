@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::raw::{frame_header, raw_websocket, read_text, send_text};
 use common::{connect, connect_polling, try_connect, Server};
 use rust_socketio::Payload;
 use serde_json::{json, Value};
@@ -83,41 +84,6 @@ fn sigterm_exits_despite_a_stalled_request() {
     std::thread::sleep(Duration::from_millis(100));
     server.sigterm();
     server.wait_exit(Duration::from_secs(10));
-}
-
-/// Opens a websocket to the Socket.IO endpoint by hand and returns the stream after the upgrade.
-fn raw_websocket(addr: &str) -> TcpStream {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        s.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
-    }
-    assert!(String::from_utf8_lossy(&head).starts_with("HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    s
-}
-
-/// A client frame header (masked, with an all-zero key so the payload goes as is).
-fn frame_header(fin: bool, opcode: u8, len: u64) -> Vec<u8> {
-    let mut h = vec![(if fin { 0x80 } else { 0 }) | opcode];
-    if len < 126 {
-        h.push(0x80 | len as u8);
-    } else if len <= u16::MAX as u64 {
-        h.push(0x80 | 126);
-        h.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        h.push(0x80 | 127);
-        h.extend_from_slice(&len.to_be_bytes());
-    }
-    h.extend_from_slice(&[0, 0, 0, 0]);
-    h
 }
 
 /// Sends `frames` (each: fin, opcode, payload length) of `42["message","xxxx…` bytes, stopping
@@ -278,13 +244,6 @@ async fn a_public_id_is_no_session_credential() {
     assert_eq!(host.hosts().await[0]["name"], "private");
 }
 
-/// Sends one masked text frame.
-fn send_text(s: &mut TcpStream, text: &str) -> std::io::Result<()> {
-    let mut frame = frame_header(true, 1, text.len() as u64);
-    frame.extend_from_slice(text.as_bytes());
-    s.write_all(&frame)
-}
-
 /// Issue 15 item 3: sockets that ask for the host list and never read its replies pushed the server
 /// to 2.15 GB (and a bystander's request timed out). Now each reply is capped, costs the rate limit
 /// by size, and a socket's unsent replies are bounded.
@@ -322,35 +281,6 @@ async fn sockets_that_never_read_their_host_lists_cost_bounded_memory() {
     eprintln!("figure: peak RSS {baseline} KiB before, {peak} KiB after 20 x 500 unread host lists");
     assert!(peak < baseline + 40 * 1024, "peak RSS grew from {baseline} KiB to {peak} KiB");
     drop(sockets);
-}
-
-/// Reads the next server text frame that is not an engine.io ping (answered with a pong).
-fn read_text(s: &mut TcpStream) -> String {
-    loop {
-        let text = read_frame(s);
-        if text != "2" {
-            return text;
-        }
-        send_text(s, "3").unwrap();
-    }
-}
-
-/// Reads one server text frame (unmasked; only lengths up to 64 KiB are expected here).
-fn read_frame(s: &mut TcpStream) -> String {
-    let mut head = [0u8; 2];
-    s.read_exact(&mut head).unwrap();
-    let len = match head[1] & 0x7f {
-        126 => {
-            let mut ext = [0u8; 2];
-            s.read_exact(&mut ext).unwrap();
-            u16::from_be_bytes(ext) as usize
-        }
-        n => n as usize,
-    };
-    let mut payload = vec![0u8; len];
-    s.read_exact(&mut payload).unwrap();
-    assert_eq!(head[0] & 0x0f, 1, "a text frame: {payload:?}");
-    String::from_utf8(payload).unwrap()
 }
 
 /// Event packets that are no JSON array starting with a name reach our handler unread (socketioxide

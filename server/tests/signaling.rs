@@ -294,3 +294,75 @@ async fn the_server_runs_in_process() {
     let Err(why) = p2p_signaling::start(taken).await else { panic!("bound a port in use") };
     assert!(why.contains("cannot bind"), "{why}");
 }
+
+/// A message without an ack to a member reached before takes the fast path (relayed from the packet
+/// as received, server/src/handlers.rs `relay_raw`); the rest the general one. The recipient must
+/// not tell them apart: the same text (members as sent, raw values untouched, the sender's `from`
+/// replaced by the server's), in the order sent; and the fast path keeps the size and rate limits.
+#[test]
+fn the_fast_path_relays_exactly_what_the_general_path_does() {
+    use common::raw::{raw_client, read_text, read_text_within, send_text};
+    let server = Server::start(&["--max-payload-bytes", "2048", "--rate-per-sec", "1", "--rate-burst", "30"]);
+    let (mut host, host_id) = raw_client(&server.addr);
+    let (mut member, member_id) = raw_client(&server.addr);
+    send_text(&mut host, r#"421["create host","paths"]"#).unwrap();
+    let created = read_text(&mut host);
+    assert!(created.starts_with(r#"431[{"#) && created.contains(r#""status":200"#), "{created}");
+    send_text(&mut member, &format!(r#"421["message",{{"type":"join","to":"{host_id}"}}]"#)).unwrap();
+    assert_eq!(read_text(&mut member), r#"431[{"status":200}]"#);
+    assert!(read_text(&mut host).contains(r#""type":"join""#));
+
+    // Keys in no set order, raw values with escapes and nesting, a forged `from`, a null `me`.
+    let sent = |n: usize| {
+        format!(
+            r#"["message",{{"sdp":"v=0\r\n\u00e9 \"q\"","type":"offer","from":"forged","to":"{host_id}","n":{n},"me":null,"x":[1,{{"y":null}}]}}]"#
+        )
+    };
+    let relayed = |n: usize| {
+        let text = sent(n).replace(r#""from":"forged","#, "");
+        format!("42{}}}]", text.strip_suffix("}]").unwrap().to_string() + &format!(r#","from":"{member_id}""#))
+    };
+    for n in 0..6 {
+        // The fourth asks for an ack: the general path, between fast ones.
+        let ack = if n == 3 { "13" } else { "" };
+        send_text(&mut member, &format!("42{ack}{}", sent(n))).unwrap();
+    }
+    for n in 0..6 {
+        assert_eq!(read_text(&mut host), relayed(n), "message {n}");
+    }
+    assert_eq!(read_text(&mut member), r#"4313[{"status":200}]"#);
+    let counter = |name: &str| -> u64 {
+        let (_, metrics) = server.get("/metrics");
+        let line = metrics.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{metrics}"));
+        line.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    // The join, the first offer (the join changed the group: its route is checked afresh) and
+    // the one with an ack went the general way; the other four the fast way.
+    let total = counter("p2p_signaling_messages_relayed_total");
+    assert_eq!((total, counter("p2p_signaling_messages_relayed_fast_total")), (7, 4));
+
+    // Over the size limit, to a member reached before: refused, nothing relayed.
+    // (2,500 bytes: over the 2,048 the server reads, under the websocket cap, 1 KiB above it.)
+    let big = sent(99).replace("v=0", &"v".repeat(2500));
+    send_text(&mut member, &format!("42{big}")).unwrap();
+    let refused = read_text(&mut member);
+    assert!(refused.starts_with(r#"42["error",{"#) && refused.contains(r#""status":413"#), "{refused}");
+    // Over the rate (a burst of 30, one more a second; 8 spent): relayed until the bucket is empty,
+    // then refused, each one way or the other.
+    for n in 0..40 {
+        send_text(&mut member, &format!("42{}", sent(100 + n))).unwrap();
+    }
+    let mut got = 0;
+    while let Some(text) = read_text_within(&mut host, Duration::from_secs(2)) {
+        assert_eq!(text, relayed(100 + got), "relayed in order");
+        got += 1;
+    }
+    let mut rate_limited = 0;
+    while let Some(text) = read_text_within(&mut member, Duration::from_secs(2)) {
+        assert!(text.starts_with(r#"42["error",{"#) && text.contains(r#""status":429"#), "{text}");
+        rate_limited += 1;
+    }
+    assert_eq!(got + rate_limited, 40, "{got} relayed, {rate_limited} refused");
+    assert!((18..=25).contains(&got), "{got} relayed of 40 with ~22 tokens left");
+    assert_eq!(counter("p2p_signaling_messages_relayed_total"), total + got as u64);
+}

@@ -2,6 +2,7 @@
 //! (rust_socketio) that records what the server pushes.
 #![allow(dead_code)]
 
+pub mod raw;
 pub mod redis;
 
 use futures_util::FutureExt;
