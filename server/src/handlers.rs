@@ -34,7 +34,7 @@ use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::{json, Value};
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::extract::{AckSender, SocketRef, WeakSocketRef};
 use socketioxide::socket::Str;
 use socketioxide::SocketIo;
 use std::collections::VecDeque;
@@ -128,7 +128,7 @@ struct Conn<A: Adapter> {
     /// The socket's place in the per-IP count, given back when it leaves.
     slot: Mutex<Option<Slot>>,
     /// Members this socket reached, checked (one node only).
-    routes: Mutex<Routes>,
+    routes: Mutex<Routes<WeakSocketRef<A>>>,
 }
 
 /// Why a connection was refused (sent to the client as a `connect_error`).
@@ -261,7 +261,7 @@ impl<A: Adapter> Conn<A> {
                 return false;
             }
         }
-        let Some(relayed) = envelope.relayed_packet(&self.sid, packet.len() + self.sid.len()) else { return false };
+        let relayed = envelope.relayed_packet(&self.sid, packet.len() + self.sid.len());
         let delivered = recipient.emit_encoded(relayed.into());
         let delivered = delivered.map_err(|e| tracing::debug!(error = %e, "delivery failed")).is_ok();
         if delivered {
@@ -427,10 +427,7 @@ impl<A: Adapter> Conn<A> {
         if envelope.kind == kind::JOIN || envelope.kind == kind::CALL_ME {
             return None;
         }
-        if !self.routes.lock().allows(&envelope.to, version) {
-            return None;
-        }
-        local_socket(&self.io, &envelope.to)
+        self.routes.lock().get(&envelope.to, version)?.upgrade()
     }
 
     /// Acks with `body()` if the client asked for an ack (built only then: most relayed messages
@@ -549,7 +546,7 @@ impl<A: Adapter> Conn<A> {
             let delivered = deliver(&self.io, to, event::MESSAGE, &envelope.relayed(&self.sid)).await;
             return self.relayed(delivered, reply);
         };
-        self.routes.lock().insert(to, version);
+        self.routes.lock().insert(to, recipient.downgrade(), version);
         self.relay(&envelope, &recipient, reply);
     }
 

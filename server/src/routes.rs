@@ -4,36 +4,43 @@
 //! talks to, for as long as no group changed anywhere: the in-memory registry counts its changes
 //! ([`crate::registry::Groups::version`]), and a list from an older count is dropped whole.
 //!
-//! Only ids are kept, not the members' sockets: a kept socket would outlive its connection (with
-//! whatever it still had queued) for as long as the sender stays quiet. The recipient's socket is
-//! looked up per message, as before.
+//! With each id a handle on the member's socket is kept, so that a relay skips the recipient's
+//! lookup too: a weak one (socketioxide's `WeakSocketRef`, our patch 0006), since a strong one
+//! would keep a departed socket, with whatever it still had queued, for as long as the sender
+//! stays quiet.
 
 /// How many members a socket keeps: a full mesh of 8 talks to 7 (a larger group's sender asks the
 /// registry for the others each time, as every sender did before).
 const MAX_ROUTES: usize = 8;
 
-#[derive(Default)]
-pub struct Routes {
+/// The kept members: ids, each with a handle `H` on its socket.
+pub struct Routes<H> {
     /// The registry's version the ids were checked against.
     version: u64,
-    ids: Vec<Box<str>>,
+    ids: Vec<(Box<str>, H)>,
 }
 
-impl Routes {
-    /// Whether `to` was checked at the registry's `version` (the current one).
-    pub fn allows(&mut self, to: &str, version: u64) -> bool {
+impl<H> Default for Routes<H> {
+    fn default() -> Self {
+        Routes { version: 0, ids: Vec::new() }
+    }
+}
+
+impl<H> Routes<H> {
+    /// The handle kept with `to` if it was checked at the registry's `version` (the current one).
+    pub fn get(&mut self, to: &str, version: u64) -> Option<&H> {
         self.at(version);
-        self.ids.iter().any(|id| **id == *to)
+        self.ids.iter().find(|(id, _)| **id == *to).map(|(_, handle)| handle)
     }
 
-    /// Keeps `to`, checked at `version`, read before the check: a change made meanwhile makes the
-    /// entry stale at once.
-    pub fn insert(&mut self, to: &str, version: u64) {
+    /// Keeps `to` and its handle, checked at `version`, read before the check: a change made
+    /// meanwhile makes the entry stale at once.
+    pub fn insert(&mut self, to: &str, handle: H, version: u64) {
         self.at(version);
         if self.ids.len() == MAX_ROUTES {
             self.ids.remove(0);
         }
-        self.ids.push(to.into());
+        self.ids.push((to.into(), handle));
     }
 
     /// Moves to `version`: if a group changed since the ids were checked, none is known to hold.
@@ -52,26 +59,28 @@ mod tests {
     #[test]
     fn entries_hold_only_while_no_group_changed() {
         let mut r = Routes::default();
-        assert!(!r.allows("a", 1));
-        r.insert("a", 1);
-        r.insert("b", 1);
-        assert!(r.allows("a", 1) && r.allows("b", 1) && !r.allows("c", 1));
-        assert!(!r.allows("a", 2), "a group changed: dropped");
-        assert!(!r.allows("b", 2), "all of them");
-        r.insert("a", 1);
-        assert!(!r.allows("a", 2), "checked before the change: stale at once");
-        r.insert("a", 2);
-        assert!(r.allows("a", 2));
+        assert_eq!(r.get("a", 1), None);
+        r.insert("a", 'A', 1);
+        r.insert("b", 'B', 1);
+        assert_eq!(r.get("a", 1), Some(&'A'));
+        assert_eq!(r.get("b", 1), Some(&'B'));
+        assert_eq!(r.get("c", 1), None);
+        assert_eq!(r.get("a", 2), None, "a group changed: dropped");
+        assert_eq!(r.get("b", 2), None, "all of them");
+        r.insert("a", 'A', 1);
+        assert_eq!(r.get("a", 2), None, "checked before the change: stale at once");
+        r.insert("a", 'A', 2);
+        assert_eq!(r.get("a", 2), Some(&'A'));
     }
 
     #[test]
     fn a_socket_keeps_a_bounded_number() {
         let mut r = Routes::default();
         for i in 0..MAX_ROUTES + 3 {
-            r.insert(&i.to_string(), 0);
+            r.insert(&i.to_string(), i, 0);
         }
         assert_eq!(r.ids.len(), MAX_ROUTES);
-        assert!(!r.allows("0", 0), "the oldest made room");
-        assert!(r.allows(&(MAX_ROUTES + 2).to_string(), 0));
+        assert_eq!(r.get("0", 0), None, "the oldest made room");
+        assert_eq!(r.get(&(MAX_ROUTES + 2).to_string(), 0), Some(&(MAX_ROUTES + 2)));
     }
 }
