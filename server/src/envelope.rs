@@ -39,10 +39,22 @@ impl Envelope<'_> {
     /// of [`Envelope::relayed`] (tested), written in one pass where the general emit serialises
     /// the body and then copies it behind the packet's header. Keys read without escapes are
     /// copied as they were (a JSON string without escapes has no character that needs one); the
-    /// rest go through serde_json. `capacity`: the bytes to reserve (the received packet's length
-    /// and the sender's id's).
-    pub fn relayed_packet(&self, from: &str, capacity: usize) -> String {
-        let mut packet = String::with_capacity(capacity + RELAYED_PACKET_OVERHEAD);
+    /// rest are escaped as serde_json does. The string is allocated at its exact length: the
+    /// `Bytes` it becomes then needs no allocation of its own.
+    pub fn relayed_packet(&self, from: &str) -> String {
+        let key_len = |key: &Cow<str>| match key {
+            Cow::Borrowed(key) => key.len() + 2,
+            Cow::Owned(key) => json_string_len(key),
+        };
+        let members: usize = self.members.iter().map(|(key, value)| key_len(key) + 1 + value.get().len() + 1).sum();
+        let len = "2[".len()
+            + json_string_len(event::MESSAGE)
+            + ",{".len()
+            + members
+            + "\"from\":".len()
+            + json_string_len(from)
+            + "}]".len();
+        let mut packet = String::with_capacity(len);
         packet.push_str("2[");
         push_json_string(&mut packet, event::MESSAGE);
         packet.push_str(",{");
@@ -62,25 +74,59 @@ impl Envelope<'_> {
         packet.push_str("\"from\":");
         push_json_string(&mut packet, from);
         packet.push_str("}]");
+        debug_assert_eq!(packet.len(), len);
         packet
     }
 }
 
-/// Appends `text` as a JSON string: as it is between quotes when it needs no escape (a socket id,
-/// an event name), else escaped by serde_json.
-fn push_json_string(out: &mut String, text: &str) {
-    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push('"');
-        out.push_str(text);
-        out.push('"');
-    } else {
-        // Serialising a str cannot fail.
-        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+/// How serde_json escapes a byte in a string: `None` for as it is, else the escape's second
+/// character (`u` for `\u00XX`).
+fn escape(b: u8) -> Option<u8> {
+    match b {
+        b'"' => Some(b'"'),
+        b'\\' => Some(b'\\'),
+        0x08 => Some(b'b'),
+        0x0c => Some(b'f'),
+        b'\n' => Some(b'n'),
+        b'\r' => Some(b'r'),
+        b'\t' => Some(b't'),
+        0..0x20 => Some(b'u'),
+        _ => None,
     }
 }
 
-/// Bytes a relayed packet adds to the received one: `,"from":"…"` less the id, and a margin.
-const RELAYED_PACKET_OVERHEAD: usize = 16;
+/// The length of `text` as a JSON string, quotes included.
+fn json_string_len(text: &str) -> usize {
+    2 + text
+        .bytes()
+        .map(|b| match escape(b) {
+            None => 1,
+            Some(b'u') => 6,
+            Some(_) => 2,
+        })
+        .sum::<usize>()
+}
+
+/// Appends `text` as a JSON string, escaped as serde_json does.
+fn push_json_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut plain = 0;
+    for (at, b) in text.bytes().enumerate() {
+        let Some(escaped) = escape(b) else { continue };
+        out.push_str(&text[plain..at]);
+        out.push('\\');
+        out.push(escaped as char);
+        if escaped == b'u' {
+            out.push_str("00");
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0xf) as usize] as char);
+        }
+        plain = at + 1;
+    }
+    out.push_str(&text[plain..]);
+    out.push('"');
+}
 
 /// A relayed body, serialised straight into the outgoing packet: values are written as received
 /// (serde_json copies a `RawValue`'s text), with no body built, copied and validated in between.
@@ -261,7 +307,7 @@ mod tests {
                 if let Ok(env) = &one_pass {
                     let emitted =
                         format!("2{}", serde_json::to_string(&(event::MESSAGE, env.relayed("sender"))).unwrap());
-                    assert_eq!(env.relayed_packet("sender", 0), emitted, "{packet}");
+                    assert_eq!(env.relayed_packet("sender"), emitted, "{packet}");
                 }
                 assert_eq!(one_pass.map(parts), general, "{packet}")
             }
@@ -350,7 +396,7 @@ mod tests {
         /// any values): the packet written by hand is the one socketioxide's emit encodes.
         #[test]
         fn the_relayed_packet_is_the_one_emit_encodes(
-            others in prop::collection::btree_map("[a-z\"\\\\\t\u{1}é]{0,6}", json_value(), 0..6),
+            others in prop::collection::btree_map("[a-z\"\\\\\t\u{1}\u{1f}é]{0,6}", json_value(), 0..6),
         ) {
             let mut body = serde_json::Map::new();
             body.insert("type".into(), json!("offer"));
@@ -359,7 +405,7 @@ mod tests {
             let packet = format!(r#"["message",{}]"#, Value::Object(body));
             let env = read_message_event(&packet).unwrap().unwrap();
             let emitted = format!("2{}", serde_json::to_string(&(event::MESSAGE, env.relayed("sender"))).unwrap());
-            prop_assert_eq!(env.relayed_packet("sender", 0), emitted);
+            prop_assert_eq!(env.relayed_packet("sender"), emitted);
         }
 
         /// Whatever arrives, the check answers (never panics), and what it lets through is a

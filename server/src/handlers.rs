@@ -264,7 +264,7 @@ impl<A: Adapter> Conn<A> {
                 return false;
             }
         }
-        let relayed = envelope.relayed_packet(&self.sid, packet.len() + self.sid.len());
+        let relayed = envelope.relayed_packet(&self.sid);
         let delivered = recipient.emit_encoded(relayed.into());
         let delivered = delivered.map_err(|e| tracing::debug!(error = %e, "delivery failed")).is_ok();
         if delivered {
