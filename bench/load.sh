@@ -3,8 +3,9 @@
 #   1. idle: $IDLE_CLIENTS websocket clients connect (connect rate) and stay idle (server RSS per
 #      connection, from /proc);
 #   2. relay: $CLIENTS clients in groups of $GROUP relay `candidate` messages to each other at rates
-#      stepped by $FACTOR from $START until p99 > 50 ms, loss, or < 95 % delivered; the last passing
-#      step is the ceiling.
+#      stepped by $FACTOR from $START until p99 > 50 ms, loss, or < 95 % delivered, then by $REFINE
+#      (1.1) from the last passing step up to that failure; the highest passing step is the ceiling
+#      (REFINE= for none).
 # Every phase gets a fresh server process. The generator is target/release/p2p-loadgen (loadgen/).
 #
 #   bash bench/load.sh                         # ours (1 node) and baseline, a few minutes
@@ -41,7 +42,9 @@ FACTOR="${FACTOR:-1.4}"
 STEP_SECS="${STEP_SECS:-3}"
 P99_MS="${P99_MS:-50}"
 # RATES (comma-separated) replaces the START x FACTOR steps.
+REFINE="${REFINE-1.1}"
 if [ -n "${RATES:-}" ]; then STEPS=(--rates "$RATES"); else STEPS=(--start "$START" --factor "$FACTOR"); fi
+if [ -z "${RATES:-}" ] && [ -n "$REFINE" ]; then STEPS+=(--refine "$REFINE"); fi
 RESULTS="${RESULTS:-$BENCH/results}"
 mkdir -p "$RESULTS"
 # Both ends of every client live on this machine (server and generator are separate processes).
@@ -73,11 +76,11 @@ done
 echo
 echo "$(date -u +%F\ %H:%M) UTC, load average $(cut -d' ' -f1-3 /proc/loadavg), autogroup $(cat /proc/self/autogroup 2>/dev/null | cut -d' ' -f2-); relay: $CLIENTS clients, groups of $GROUP, ${STEP_SECS} s per step, ~200-byte payloads."
 echo
-echo "| server | idle clients | connect rate (conn/s) | RSS per idle connection (KiB) | max relays/s at p99 ≤ $P99_MS ms | p50 / p99 there (ms) | server CPU there | µs server CPU per relay | generator CPU | first failing step |"
+echo "| server | idle clients | connect rate (conn/s) | RSS per idle connection (KiB) | max relays/s at p99 ≤ $P99_MS ms | p50 / p99 there (ms) | server CPU there | µs server CPU per relay | generator CPU | lowest failing step |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for name in $SERVERS; do
   jq -rs --arg name "$name" '
-    .[0] as $i | .[1] as $r | $r.max as $m | ($r.steps | map(select(.ok | not)) | first) as $f |
+    .[0] as $i | .[1] as $r | $r.max as $m | ($r.steps | map(select(.ok | not)) | min_by(.offered)) as $f |
     "| \($name) | \($i.connected) | \($i.connect_rate) | \($i.rss_per_idle_conn_kib) | " +
     (if $m then "\($m.relay_rate) | \($m.p50_ms) / \($m.p99_ms) | \($m.server_cpu_pct) % | \((($m.server_cpu_pct * 10000) / $m.relay_rate) | floor) | \($m.gen_cpu_pct) % | "
      else "none | | | | | " end) +

@@ -11,6 +11,8 @@
 //! an aggregate rate that grows by `--factor` each step until p99 exceeds `--p99-ms`, messages are
 //! lost, fewer than 95 % of the sent are delivered within the step, or the generator itself falls
 //! behind (`generator_kept_up`: then the figure is the generator's limit, not the server's).
+//! With `--refine F`, the gap between the last passing step and the first failing one is then
+//! searched in steps of `F` (a ladder of ×1.4 can only say 103k or 145k; `refine` steps are marked).
 //! Prints one JSON object on stdout; each step has p50/p90/p99/p99.9, the server's and the
 //! generator's CPU, and the whole machine's shares (`machine_pct`, softirq and steal included).
 //! Several `--url`s (comma-separated) spread clients round-robin over nodes sharing one registry;
@@ -42,11 +44,13 @@ struct Args {
     p99_ms: f64,
     idle_only: bool,
     threads: usize,
+    /// `--refine F`: after the first failing step, steps of ×F from the last passing one.
+    refine: Option<f64>,
 }
 
 const USAGE: &str = "usage: p2p-loadgen --url URL[,URL..] [--pid PID[,PID..]] [--clients N] [--group M] \
 [--concurrency C] [--payload BYTES] [--rates R1,R2.. | --start R --factor F --max R] [--step-secs S] [--warmup-secs S] \
-[--p99-ms MS] [--idle-only] [--threads T]";
+[--p99-ms MS] [--refine F] [--idle-only] [--threads T]";
 
 fn parse_args() -> Result<Args, String> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -90,11 +94,15 @@ fn parse_args() -> Result<Args, String> {
         p99_ms: num(get("--p99-ms"), 50.0, "--p99-ms")?,
         threads: num(get("--threads"), 1, "--threads")?,
         idle_only: argv.iter().any(|a| a == "--idle-only"),
+        refine: get("--refine").map(|f| f.parse::<f64>().map_err(|_| format!("--refine: not a number: {f}"))).transpose()?,
         urls,
         rates,
     };
     if args.rates.is_empty() || args.rates.contains(&0) {
         return Err("no rate steps (--rates, or --start above --max)".into());
+    }
+    if args.refine.is_some_and(|f| f.is_nan() || f <= 1.0) {
+        return Err("--refine must be > 1".into());
     }
     if args.group < 2 || args.clients < args.group {
         return Err("--group must be at least 2 and --clients at least --group".into());
@@ -203,8 +211,9 @@ async fn run(args: Args) -> Value {
     }
 
     // ---- relay steps ---------------------------------------------------------------------
-    // One more step slot: the warm-up (JIT, allocator and caches of either server), not reported.
-    let warmup = args.rates.len();
+    // Slots for the steps (the ladder's and at most MAX_REFINE_STEPS more), and one more: the
+    // warm-up (JIT, allocator and caches of either server), not reported.
+    let warmup = args.rates.len() + MAX_REFINE_STEPS;
     let shared = Arc::new(Shared::new(senders, warmup + 1));
     let filler: Arc<str> = "x".repeat(args.payload).into();
     for g in groups {
@@ -220,7 +229,10 @@ async fn run(args: Args) -> Value {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let mut steps = Vec::new();
     let mut best: Option<Value> = None;
-    for (i, &rate) in args.rates.iter().enumerate() {
+    let mut plan: std::collections::VecDeque<(u64, bool)> = args.rates.iter().map(|&r| (r, false)).collect();
+    let mut refined = false;
+    let mut i = 0;
+    while let Some((rate, refining)) = plan.pop_front() {
         let (s0, g0, w0) = (proc::cpu_sum(&args.pids), proc::cpu_sec("self").unwrap_or(0.0), Instant::now());
         let m0 = proc::machine_ticks().unwrap_or_default();
         shared.start_step(i, rate);
@@ -266,14 +278,25 @@ async fn run(args: Args) -> Value {
             // The whole machine in the window, % of all its CPUs (softirq: loopback TCP receive).
             "machine_pct": json!({"user": m_user, "system": m_system, "softirq": m_softirq, "steal": m_steal, "idle": m_idle}),
             "generator_kept_up": generator_kept_up,
+            "refine": refining,
             "ok": ok,
         });
         eprintln!("{row}");
         steps.push(row.clone());
-        if !ok {
-            break;
+        i += 1;
+        if ok {
+            best = Some(row);
+            continue;
         }
-        best = Some(row);
+        // The first failure ends the ladder; with --refine, the gap below it is searched once.
+        let last_pass = best.as_ref().and_then(|b| b["offered"].as_u64());
+        match (args.refine, last_pass, refined) {
+            (Some(factor), Some(pass), false) => {
+                refined = true;
+                plan = refine_steps(pass, rate, factor).into_iter().map(|r| (r, true)).collect();
+            }
+            _ => break,
+        }
     }
     shared.stop.store(true, Ordering::SeqCst);
     problems.extend(shared.problems.lock().unwrap().clone());
@@ -281,6 +304,19 @@ async fn run(args: Args) -> Value {
     report["max"] = best.unwrap_or(Value::Null);
     report["problems"] = json!(problems);
     report
+}
+
+/// At most this many refining steps (×1.1 between two steps of a ×1.4 ladder takes 3).
+const MAX_REFINE_STEPS: usize = 8;
+
+/// The rates strictly between `pass` and `fail` in steps of ×`factor` from `pass` (at most
+/// [`MAX_REFINE_STEPS`]; none within 1 % of `fail`, which failed already).
+fn refine_steps(pass: u64, fail: u64, factor: f64) -> Vec<u64> {
+    std::iter::successors(Some(pass as f64 * factor), |r| Some(r * factor))
+        .take_while(|r| *r < fail as f64 * 0.99)
+        .take(MAX_REFINE_STEPS)
+        .map(|r| r as u64)
+        .collect()
 }
 
 /// One group: the first client creates host `name`, the others join it; done once the host has
@@ -312,5 +348,17 @@ async fn form_group(mut g: Vec<Client>, name: String) -> Result<Vec<Client>, Str
         Ok(Ok(())) => Ok(g),
         Ok(Err(e)) => Err(e),
         Err(_) => Err("group not formed within 20 s".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refine_steps;
+
+    #[test]
+    fn the_refining_steps_fill_the_gap_below_the_failure() {
+        assert_eq!(refine_steps(103_305, 144_627, 1.1), vec![113_635, 124_999, 137_498]);
+        assert_eq!(refine_steps(100, 110, 1.1), Vec::<u64>::new(), "110 failed already");
+        assert_eq!(refine_steps(100, 1_000_000, 1.1).len(), super::MAX_REFINE_STEPS);
     }
 }
