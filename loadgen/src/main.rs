@@ -94,7 +94,9 @@ fn parse_args() -> Result<Args, String> {
         p99_ms: num(get("--p99-ms"), 50.0, "--p99-ms")?,
         threads: num(get("--threads"), 1, "--threads")?,
         idle_only: argv.iter().any(|a| a == "--idle-only"),
-        refine: get("--refine").map(|f| f.parse::<f64>().map_err(|_| format!("--refine: not a number: {f}"))).transpose()?,
+        refine: get("--refine")
+            .map(|f| f.parse::<f64>().map_err(|_| format!("--refine: not a number: {f}")))
+            .transpose()?,
         urls,
         rates,
     };
