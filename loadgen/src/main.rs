@@ -13,6 +13,8 @@
 //! behind (`generator_kept_up`: then the figure is the generator's limit, not the server's).
 //! With `--refine F`, the gap between the last passing step and the first failing one is then
 //! searched in steps of `F` (a ladder of ×1.4 can only say 103k or 145k; `refine` steps are marked).
+//! With `--retry`, a failing step is run once more before it counts (marked `retry`): a server at
+//! its limit fails both, a one-off stall of a shared host (steal, another tenant) only one.
 //! Prints one JSON object on stdout; each step has p50/p90/p99/p99.9, the server's and the
 //! generator's CPU, and the whole machine's shares (`machine_pct`, softirq and steal included).
 //! Several `--url`s (comma-separated) spread clients round-robin over nodes sharing one registry;
@@ -46,11 +48,13 @@ struct Args {
     threads: usize,
     /// `--refine F`: after the first failing step, steps of ×F from the last passing one.
     refine: Option<f64>,
+    /// `--retry`: a failing step is run once more before it counts.
+    retry: bool,
 }
 
 const USAGE: &str = "usage: p2p-loadgen --url URL[,URL..] [--pid PID[,PID..]] [--clients N] [--group M] \
 [--concurrency C] [--payload BYTES] [--rates R1,R2.. | --start R --factor F --max R] [--step-secs S] [--warmup-secs S] \
-[--p99-ms MS] [--refine F] [--idle-only] [--threads T]";
+[--p99-ms MS] [--refine F] [--retry] [--idle-only] [--threads T]";
 
 fn parse_args() -> Result<Args, String> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -94,6 +98,7 @@ fn parse_args() -> Result<Args, String> {
         p99_ms: num(get("--p99-ms"), 50.0, "--p99-ms")?,
         threads: num(get("--threads"), 1, "--threads")?,
         idle_only: argv.iter().any(|a| a == "--idle-only"),
+        retry: argv.iter().any(|a| a == "--retry"),
         refine: get("--refine")
             .map(|f| f.parse::<f64>().map_err(|_| format!("--refine: not a number: {f}")))
             .transpose()?,
@@ -213,9 +218,9 @@ async fn run(args: Args) -> Value {
     }
 
     // ---- relay steps ---------------------------------------------------------------------
-    // Slots for the steps (the ladder's and at most MAX_REFINE_STEPS more), and one more: the
-    // warm-up (JIT, allocator and caches of either server), not reported.
-    let warmup = args.rates.len() + MAX_REFINE_STEPS;
+    // Slots for the steps (the ladder's and at most MAX_REFINE_STEPS more, each maybe twice), and
+    // one more: the warm-up (JIT, allocator and caches of either server), not reported.
+    let warmup = (args.rates.len() + MAX_REFINE_STEPS) * 2;
     let shared = Arc::new(Shared::new(senders, warmup + 1));
     let filler: Arc<str> = "x".repeat(args.payload).into();
     for g in groups {
@@ -231,10 +236,12 @@ async fn run(args: Args) -> Value {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let mut steps = Vec::new();
     let mut best: Option<Value> = None;
-    let mut plan: std::collections::VecDeque<(u64, bool)> = args.rates.iter().map(|&r| (r, false)).collect();
+    // (rate, a refining step, a second attempt)
+    let mut plan: std::collections::VecDeque<(u64, bool, bool)> =
+        args.rates.iter().map(|&r| (r, false, false)).collect();
     let mut refined = false;
     let mut i = 0;
-    while let Some((rate, refining)) = plan.pop_front() {
+    while let Some((rate, refining, second)) = plan.pop_front() {
         let (s0, g0, w0) = (proc::cpu_sum(&args.pids), proc::cpu_sec("self").unwrap_or(0.0), Instant::now());
         let m0 = proc::machine_ticks().unwrap_or_default();
         shared.start_step(i, rate);
@@ -281,6 +288,7 @@ async fn run(args: Args) -> Value {
             "machine_pct": json!({"user": m_user, "system": m_system, "softirq": m_softirq, "steal": m_steal, "idle": m_idle}),
             "generator_kept_up": generator_kept_up,
             "refine": refining,
+            "retry": second,
             "ok": ok,
         });
         eprintln!("{row}");
@@ -290,12 +298,16 @@ async fn run(args: Args) -> Value {
             best = Some(row);
             continue;
         }
+        if args.retry && !second {
+            plan.push_front((rate, refining, true));
+            continue;
+        }
         // The first failure ends the ladder; with --refine, the gap below it is searched once.
         let last_pass = best.as_ref().and_then(|b| b["offered"].as_u64());
         match (args.refine, last_pass, refined) {
             (Some(factor), Some(pass), false) => {
                 refined = true;
-                plan = refine_steps(pass, rate, factor).into_iter().map(|r| (r, true)).collect();
+                plan = refine_steps(pass, rate, factor).into_iter().map(|r| (r, true, false)).collect();
             }
             _ => break,
         }
