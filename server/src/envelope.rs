@@ -31,9 +31,7 @@ impl<'a> Envelope<'a> {
     pub fn relayed<'e>(&'e self, from: &'e str) -> Relayed<'e, 'a> {
         Relayed { envelope: self, from }
     }
-}
 
-impl Envelope<'_> {
     /// The relayed message as a whole Socket.IO packet, an event on the main namespace without an
     /// ack id (`2["message",{…}]`), for socketioxide's `emit_encoded`: the same bytes as its emit
     /// of [`Envelope::relayed`] (tested), written in one pass where the general emit serialises

@@ -249,7 +249,7 @@ impl<A: Adapter> Conn<A> {
     /// decodes the packet and [`Conn::handle`] reads, checks and answers it as any event, so the
     /// two paths can disagree on nothing but speed (the same reading, the same checks).
     fn relay_raw(&self, packet: &Str) -> bool {
-        // An event on the main namespace without an ack id: `2[…]` (docs/protocol.md).
+        // An event on the main namespace without an ack id: `2[…]` in Socket.IO's encoding.
         let Some(json) = packet.strip_prefix('2').filter(|json| json.starts_with('[')) else { return false };
         if json.len() > self.state.config.max_payload_bytes {
             return false;
@@ -264,9 +264,9 @@ impl<A: Adapter> Conn<A> {
                 return false;
             }
         }
-        let relayed = envelope.relayed_packet(&self.sid);
-        let delivered = recipient.emit_encoded(relayed.into());
-        let delivered = delivered.map_err(|e| tracing::debug!(error = %e, "delivery failed")).is_ok();
+        let relayed = envelope.relayed_packet(&self.sid).into();
+        let delivered =
+            recipient.emit_encoded(relayed).map_err(|e| tracing::debug!(error = %e, "delivery failed")).is_ok();
         if delivered {
             self.state.metrics.messages_relayed_fast.fetch_add(1, Ordering::Relaxed);
         }
