@@ -239,7 +239,6 @@ async fn run(args: Args) -> Value {
     // (rate, a refining step, a second attempt)
     let mut plan: std::collections::VecDeque<(u64, bool, bool)> =
         args.rates.iter().map(|&r| (r, false, false)).collect();
-    let mut refined = false;
     let mut i = 0;
     while let Some((rate, refining, second)) = plan.pop_front() {
         let (s0, g0, w0) = (proc::cpu_sum(&args.pids), proc::cpu_sec("self").unwrap_or(0.0), Instant::now());
@@ -302,11 +301,11 @@ async fn run(args: Args) -> Value {
             plan.push_front((rate, refining, true));
             continue;
         }
-        // The first failure ends the ladder; with --refine, the gap below it is searched once.
+        // The first failure ends the ladder; with --refine, the gap below it is searched once (a
+        // failing refining step ends the search).
         let last_pass = best.as_ref().and_then(|b| b["offered"].as_u64());
-        match (args.refine, last_pass, refined) {
+        match (args.refine, last_pass, refining) {
             (Some(factor), Some(pass), false) => {
-                refined = true;
                 plan = refine_steps(pass, rate, factor).into_iter().map(|r| (r, true, false)).collect();
             }
             _ => break,

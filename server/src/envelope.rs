@@ -35,16 +35,12 @@ impl<'a> Envelope<'a> {
     /// The relayed message as a whole Socket.IO packet, an event on the main namespace without an
     /// ack id (`2["message",{…}]`), for socketioxide's `emit_encoded`: the same bytes as its emit
     /// of [`Envelope::relayed`] (tested), written in one pass where the general emit serialises
-    /// the body and then copies it behind the packet's header. Keys read without escapes are
-    /// copied as they were (a JSON string without escapes has no character that needs one); the
-    /// rest are escaped as serde_json does. The string is allocated at its exact length: the
+    /// the body and then copies it behind the packet's header; keys (unescaped when read) are
+    /// escaped again as serde_json does. The string is allocated at its exact length: the
     /// `Bytes` it becomes then needs no allocation of its own.
     pub fn relayed_packet(&self, from: &str) -> String {
-        let key_len = |key: &Cow<str>| match key {
-            Cow::Borrowed(key) => key.len() + 2,
-            Cow::Owned(key) => json_string_len(key),
-        };
-        let members: usize = self.members.iter().map(|(key, value)| key_len(key) + 1 + value.get().len() + 1).sum();
+        let members: usize =
+            self.members.iter().map(|(key, value)| json_string_len(key) + 1 + value.get().len() + 1).sum();
         let len = "2[".len()
             + json_string_len(event::MESSAGE)
             + ",{".len()
@@ -57,14 +53,7 @@ impl<'a> Envelope<'a> {
         push_json_string(&mut packet, event::MESSAGE);
         packet.push_str(",{");
         for (key, value) in &self.members {
-            match key {
-                Cow::Borrowed(key) => {
-                    packet.push('"');
-                    packet.push_str(key);
-                    packet.push('"');
-                }
-                Cow::Owned(key) => push_json_string(&mut packet, key),
-            }
+            push_json_string(&mut packet, key);
             packet.push(':');
             packet.push_str(value.get());
             packet.push(',');
@@ -293,6 +282,11 @@ mod tests {
         (env.kind, env.to.into_owned(), relayed)
     }
 
+    /// What socketioxide's emit encodes for `env` relayed from `sender`: `2` and the JSON array.
+    fn emitted(env: &Envelope) -> String {
+        format!("2{}", serde_json::to_string(&(event::MESSAGE, env.relayed("sender"))).unwrap())
+    }
+
     /// Checks `v` as a message's argument both ways: alone ([`check`]) and inside its whole event
     /// packet ([`read_message_event`]), which must agree, or decline what is not an object; and
     /// the relayed packet written by hand must be the one socketioxide's emit encodes.
@@ -303,9 +297,7 @@ mod tests {
         match read_message_event(&packet) {
             Some(one_pass) => {
                 if let Ok(env) = &one_pass {
-                    let emitted =
-                        format!("2{}", serde_json::to_string(&(event::MESSAGE, env.relayed("sender"))).unwrap());
-                    assert_eq!(env.relayed_packet("sender"), emitted, "{packet}");
+                    assert_eq!(env.relayed_packet("sender"), emitted(env), "{packet}");
                 }
                 assert_eq!(one_pass.map(parts), general, "{packet}")
             }
@@ -402,8 +394,7 @@ mod tests {
             body.extend(others.into_iter().filter(|(k, _)| k != "type" && k != "to"));
             let packet = format!(r#"["message",{}]"#, Value::Object(body));
             let env = read_message_event(&packet).unwrap().unwrap();
-            let emitted = format!("2{}", serde_json::to_string(&(event::MESSAGE, env.relayed("sender"))).unwrap());
-            prop_assert_eq!(env.relayed_packet("sender"), emitted);
+            prop_assert_eq!(env.relayed_packet("sender"), emitted(&env));
         }
 
         /// Whatever arrives, the check answers (never panics), and what it lets through is a
