@@ -48,7 +48,22 @@ pub struct Config {
     /// PEM certificate chain and private key: with both, the server speaks https/wss (rustls).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// Threads of the async runtime (the binary's; the library runs on its caller's runtime).
+    pub workers: usize,
 }
+
+/// The default number of runtime threads: two per CPU. A signaling server mostly shares its
+/// machine (a TURN server, Redis, a proxy, the load generator in our benchmark), and with one
+/// thread per CPU a thread the kernel preempts or stacks on the other's CPU holds the tasks it has
+/// queued (the one it will run next cannot be stolen by another thread) until it runs again: near
+/// the ceiling on 2 CPUs, p99 halved going from 2 threads to 4 at the same CPU per relay
+/// (docs/performance.md, "Session 14"). An idle thread sleeps and costs no CPU.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) * 2
+}
+
+/// The most runtime threads `--workers` accepts.
+pub const MAX_WORKERS: usize = 1024;
 
 impl Default for Config {
     fn default() -> Self {
@@ -74,6 +89,7 @@ impl Default for Config {
             redis_url: None,
             tls_cert: None,
             tls_key: None,
+            workers: default_workers(),
         }
     }
 }
@@ -103,6 +119,7 @@ Options (environment variable in brackets; flags win):
   --redis-url URL             share groups with other nodes through Redis [SIGNALING_REDIS_URL] (off)
   --tls-cert FILE             PEM certificate chain: serve https/wss [SIGNALING_TLS_CERT] (off)
   --tls-key FILE              PEM private key of --tls-cert [SIGNALING_TLS_KEY] (off)
+  --workers N                 runtime threads, 1 to 1024 [SIGNALING_WORKERS] (two per CPU)
   --help                      this text
 ";
 
@@ -157,11 +174,12 @@ impl Config {
                 "redis-url" => c.redis_url = Some(value.to_string()),
                 "tls-cert" => c.tls_cert = Some(value.into()),
                 "tls-key" => c.tls_key = Some(value.into()),
+                "workers" => c.workers = parse(key, value)?,
                 _ => return Err(format!("unknown option --{key}\n\n{USAGE}")),
             }
             Ok(())
         };
-        const KEYS: [&str; 21] = [
+        const KEYS: [&str; 22] = [
             "bind",
             "logging",
             "cors-origin",
@@ -183,6 +201,7 @@ impl Config {
             "redis-url",
             "tls-cert",
             "tls-key",
+            "workers",
         ];
         for key in KEYS {
             let var = format!("SIGNALING_{}", key.to_uppercase().replace('-', "_"));
@@ -219,6 +238,9 @@ impl Config {
         if c.turn_ttl_secs == 0 {
             return Err("turn-ttl-secs must be > 0".into());
         }
+        if !(1..=MAX_WORKERS).contains(&c.workers) {
+            return Err(format!("workers must be 1 to {MAX_WORKERS}"));
+        }
         if c.tls_cert.is_some() != c.tls_key.is_some() {
             return Err("--tls-cert and --tls-key go together".into());
         }
@@ -246,6 +268,9 @@ mod tests {
         assert_eq!(c.bind.port(), 0);
         let c = Config::from_sources(&[], |k| (k == "SIGNALING_CORS_CREDENTIALS").then(|| "true".into())).unwrap();
         assert!(c.cors_credentials);
+        assert_eq!(c.workers, 2 * std::thread::available_parallelism().unwrap().get(), "two per CPU");
+        let c = Config::from_sources(&args(&["--workers", "3"]), |_| None).unwrap();
+        assert_eq!(c.workers, 3);
     }
 
     #[test]
@@ -264,6 +289,9 @@ mod tests {
             &["--bind"],
             &["--tls-cert", "cert.pem"],
             &["--tls-key", "key.pem"],
+            &["--workers", "0"],
+            &["--workers", "1025"],
+            &["--workers", "-1"],
         ] {
             assert!(Config::from_sources(&args(bad), |_| None).is_err(), "{bad:?}");
         }

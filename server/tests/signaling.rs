@@ -278,6 +278,26 @@ fn bad_flags_exit_with_usage() {
     assert!(out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--bind"));
 }
 
+/// `--workers N` sets the binary's runtime threads; by default two per CPU (server/src/config.rs,
+/// `default_workers`, says why).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_runtime_has_the_threads_asked_for() {
+    let workers = |server: &Server| {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", server.child.id())).unwrap();
+        let names = tasks.map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).unwrap_or_default());
+        // server/src/main.rs names them; no blocking-pool thread (same name) runs at startup.
+        names.filter(|name| name.trim() == "signaling-rt").count()
+    };
+    assert_eq!(workers(&Server::start(&["--workers", "3"])), 3);
+    assert_eq!(workers(&Server::start(&["--workers", "1"])), 1);
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(workers(&Server::start(&[])), 2 * cpus);
+    let out = Command::new(env!("CARGO_BIN_EXE_p2p-signaling")).args(["--workers", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("workers must be 1 to 1024"));
+}
+
 /// The library API: a server started in this process, used, and shut down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_runs_in_process() {

@@ -1,5 +1,5 @@
 //! The floor under any Socket.IO relay on this stack: a websocket server built from the same parts
-//! as ours (tokio's multi-threaded runtime, tungstenite with the same 1 KiB read buffer, a reader
+//! as ours (tokio's multi-threaded runtime with as many threads, tungstenite with the same 1 KiB read buffer, a reader
 //! and a writer task per socket and a 32-packet outbound queue between them, like engineioxide)
 //! that speaks just enough Socket.IO for `p2p-loadgen` and nothing else: every ack says
 //! `{"status":200}`, a `message` event goes as received to the socket named in `to`. No groups, no
@@ -31,8 +31,16 @@ const OUTBOUND_PACKETS_PER_SOCKET: usize = 32;
 
 type Sockets = Arc<RwLock<HashMap<String, mpsc::Sender<Message>>>>;
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+/// Runtime threads: our server's default (server/src/config.rs, `default_workers`), two per CPU.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) * 2
+}
+
+fn main() -> std::io::Result<()> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(workers()).enable_all().build()?.block_on(relay())
+}
+
+async fn relay() -> std::io::Result<()> {
     let rewrite = std::env::args().any(|a| a == "--rewrite");
     // The accept queue our server asks for (server/src/serve.rs, LISTEN_BACKLOG), not tokio's 128.
     let socket = TcpSocket::new_v4()?;
