@@ -1,7 +1,7 @@
 //! The floor under any Socket.IO relay on this stack: a websocket server built from the same parts
-//! as ours (tokio's multi-threaded runtime with as many threads, tungstenite with the same 1 KiB read buffer, a reader
-//! and a writer task per socket and a 32-packet outbound queue between them, like engineioxide)
-//! that speaks just enough Socket.IO for `p2p-loadgen` and nothing else: every ack says
+//! as ours (tokio's multi-threaded runtime with as many threads, tungstenite with the same 1 KiB
+//! read buffer, a reader and a writer task per socket and a 32-packet outbound queue between them,
+//! like engineioxide) that speaks just enough Socket.IO for `p2p-loadgen` and nothing else: every ack says
 //! `{"status":200}`, a `message` event goes as received to the socket named in `to`. No groups, no
 //! checks, no limits, no heartbeat, no engine.io or Socket.IO parsing beyond a prefix.
 //!
